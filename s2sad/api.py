@@ -1,0 +1,179 @@
+"""The public API: ``grad``, ``value_and_grad``, ``vjp``, ``source``; argument checking.
+
+>>> import s2sad
+>>> s2sad.grad.__name__
+'grad'
+
+A derivative is built on its first call (so ``@s2sad.grad`` may decorate a function whose
+helpers are defined further down the module) and cached; later calls go straight to the
+generated function.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from typing import Callable
+
+from . import pipeline
+from .errors import NonScalarOutputError, S2SADError
+from .parse import ParsedFunction
+
+_NUMBERS = numbers.Number
+
+
+class InvalidArgumentError(S2SADError, ValueError):
+    """``wrt`` (or another argument to s2sad's API) does not fit the function."""
+
+
+def resolve_wrt(parsed: ParsedFunction, parameters: list[str], wrt) -> tuple[list[str], bool]:
+    """Parameter names for ``wrt`` (a position, a name, or a tuple of them), and whether the
+    caller asked for a tuple of gradients."""
+    args = parsed.tree.args
+    positional = [a.id for a in [*args.posonlyargs, *args.args]]
+    varargs = {a.id for a in (args.vararg, args.kwarg) if a is not None}
+    as_tuple = isinstance(wrt, (tuple, list))
+    requested = list(wrt) if as_tuple else [wrt]
+    if as_tuple and not requested:
+        raise InvalidArgumentError(f"wrt=() asks for no gradient of {parsed.name}")
+    names = []
+    for item in requested:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise InvalidArgumentError(
+                f"wrt must be a parameter position or name (or a tuple of them), not {item!r}"
+            )
+        if isinstance(item, int):
+            if not -len(positional) <= item < len(positional):
+                raise InvalidArgumentError(
+                    f"wrt={item}: {parsed.name} has {len(positional)} positional parameter(s) "
+                    f"({', '.join(positional)})"
+                )
+            name = positional[item]
+        else:
+            name = item
+            if name not in parameters:
+                raise InvalidArgumentError(
+                    f"wrt={name!r}: {parsed.name} has no parameter {name!r} "
+                    f"(its parameters are {', '.join(parameters)})"
+                )
+        if name in varargs:
+            raise InvalidArgumentError(
+                f"wrt={item!r}: cannot differentiate with respect to *{name}"
+            )
+        if name in names:
+            raise InvalidArgumentError(f"wrt names {name!r} twice")
+        names.append(name)
+    return names, as_tuple
+
+
+class DerivativeFunction:
+    """What ``grad`` and friends return: call it like ``f``; ``.source`` shows the code."""
+
+    def __init__(self, function: Callable, wrt, mode: str, optimize: bool):
+        if not callable(function):
+            raise InvalidArgumentError(f"s2sad.{mode} needs a function, not {function!r}")
+        self.function = function
+        self.wrt = wrt
+        self.mode = mode
+        self.optimize = optimize
+        self._calls: dict[tuple, Callable] = {}  # by the types of the positional arguments
+        self._compiled = None
+        functools.update_wrapper(self, function)
+        self.__name__ = f"{mode}_{getattr(function, '__name__', 'f')}"
+        self.__qualname__ = self.__name__
+        self.__wrapped__ = function
+
+    def _compile(self, types: tuple = ()) -> pipeline.codegen.CompiledDerivative:
+        scalars = tuple(issubclass(t, _NUMBERS) and t is not bool for t in types)
+        return pipeline.compiled(self.function, self.wrt, self.mode, self.optimize, scalars)
+
+    def _build(self, types: tuple):
+        """The generated function for positional arguments of these types (specialised to
+        Python numbers where the arguments are numbers), compiled on first use."""
+        self._compiled = compiled = self._compile(types)
+        call = self._calls[types] = compiled.bind(self.function)
+        return call
+
+    @property
+    def source(self) -> str:
+        """The generated derivative source for arguments of unknown kind."""
+        return self._compile().source
+
+    def source_for(self, *args) -> str:
+        """The source specialised for arguments like ``args`` (numbers vs arrays)."""
+        return self._compile(tuple(map(type, args))).source
+
+    def __call__(self, *args, **kwargs):
+        types = tuple(map(type, args))
+        call = self._calls.get(types) or self._build(types)
+        try:
+            return call(*args, **kwargs)
+        except NonScalarOutputError as error:
+            raise self._located(error) from None
+
+    def _located(self, error: NonScalarOutputError) -> NonScalarOutputError:
+        if error.location is not None:
+            return error
+        name = getattr(self.function, "__qualname__", "f")
+        where = self._compile().output_location
+        return NonScalarOutputError(f"{name}: {error.detail}", where)
+
+    def __repr__(self) -> str:
+        return f"<s2sad.{self.mode} of {getattr(self.function, '__qualname__', self.function)!r}>"
+
+    def __get__(self, instance, owner=None):
+        # Decorating a method: bind like a function would.
+        return self if instance is None else functools.partial(self, instance)
+
+
+class VJPFunction(DerivativeFunction):
+    """``vjp(f)``: call with f's arguments and ``seed=`` of the output's shape."""
+
+    def __call__(self, *args, seed, **kwargs):
+        types = tuple(map(type, args))
+        call = self._calls.get(types) or self._build(types)
+        kwargs[self._compiled.seed_name] = seed
+        return call(*args, **kwargs)
+
+
+def grad(function: Callable | None = None, wrt=0, *, optimize: bool = True):
+    """The gradient of a scalar function, as a function with the same parameters.
+
+    ``wrt`` is a parameter position, a name, or a tuple of them (then a tuple of gradients
+    comes back). Each gradient has its argument's type and shape::
+
+        @s2sad.grad
+        def dloss(w):
+            return np.sum(w ** 2)
+
+        dloss(np.ones(3))   # array([2., 2., 2.])
+
+    ``s2sad.grad(wrt=1)`` (no function) returns a decorator.
+    """
+    if function is None:
+        return lambda f: grad(f, wrt, optimize=optimize)
+    return DerivativeFunction(function, wrt, "grad", optimize)
+
+
+def value_and_grad(function: Callable | None = None, wrt=0, *, optimize: bool = True):
+    """Like :func:`grad`, returning ``(f(*args), gradient)`` from one primal sweep."""
+    if function is None:
+        return lambda f: value_and_grad(f, wrt, optimize=optimize)
+    return DerivativeFunction(function, wrt, "value_and_grad", optimize)
+
+
+def vjp(function: Callable | None = None, wrt=0, *, optimize: bool = True):
+    """Vector-Jacobian product: ``vjp(f)(*args, seed=s)`` pulls ``s`` (shaped like f's output)
+    back to the arguments ``wrt``. Works for any output shape."""
+    if function is None:
+        return lambda f: vjp(f, wrt, optimize=optimize)
+    return VJPFunction(function, wrt, "vjp", optimize)
+
+
+def source(function: Callable, wrt=0, *, optimize: bool = True, mode: str = "grad") -> str:
+    """The Python source s2sad generates for ``grad(function, wrt)`` (or another ``mode``)."""
+    if mode not in ("grad", "value_and_grad", "vjp"):
+        raise InvalidArgumentError(f"mode must be 'grad', 'value_and_grad' or 'vjp', not {mode!r}")
+    if isinstance(function, DerivativeFunction):
+        function = function.function
+    return pipeline.compiled(function, wrt, mode, optimize).source

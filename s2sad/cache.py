@@ -1,0 +1,63 @@
+"""The cache of compiled derivatives: a second ``grad(f)`` never transforms ``f`` again.
+
+Keyed by the function's code object, ``wrt``, the mode, the options, and the identity of
+the callables and modules its closure holds (two closures of one ``def`` that capture
+different functions get different derivatives; closures that capture different numbers
+share one, bound to each closure's own cells).
+
+>>> clear(); len(_ENTRIES)
+0
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Callable, Hashable
+
+_ENTRIES: dict[Hashable, Any] = {}
+_STATS = {"hits": 0, "misses": 0}
+
+
+def key_for(function: Callable, *parts: Hashable) -> tuple:
+    """The cache key of ``function``'s derivative described by ``parts``."""
+    code = getattr(function, "__code__", None)
+    closure = getattr(function, "__closure__", None) or ()
+    captured = []
+    for cell in closure:
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            value = None
+        captured.append(value if _shapes_code(value) else type(value))
+    return (code, *parts, tuple(captured))
+
+
+def _shapes_code(value: Any) -> bool:
+    """Captured values that change what s2sad generates (which functions get called)."""
+    return callable(value) or isinstance(value, types.ModuleType)
+
+
+def lookup(key: Hashable, build: Callable[[], Any]) -> Any:
+    """The cached entry for ``key``, building (and caching) it on a miss."""
+    try:
+        entry = _ENTRIES.get(key)
+    except TypeError:  # something unhashable was captured: build without caching
+        _STATS["misses"] += 1
+        return build()
+    if entry is None:
+        _STATS["misses"] += 1
+        entry = _ENTRIES[key] = build()
+    else:
+        _STATS["hits"] += 1
+    return entry
+
+
+def clear() -> None:
+    """Forget every compiled derivative (the next ``grad(f)`` call transforms again)."""
+    _ENTRIES.clear()
+    _STATS.update(hits=0, misses=0)
+
+
+def stats() -> dict[str, int]:
+    """Hits and misses since the last ``clear()``: a miss is one full transformation."""
+    return {**_STATS, "entries": len(_ENTRIES)}

@@ -1,0 +1,194 @@
+"""Turn a derivative tree into readable source text and into a live Python function.
+
+The source is printed statement by statement (``gast.unparse`` for each simple statement,
+not astor, which breaks on Python 3.14), with a comment before each group of adjoint
+statements naming the user's line it comes from::
+
+    # adjoint sweep
+    dx = scalar_seed(x)
+    ...
+    for i in reversed(range(3)):
+        # line 3: x = x * a + math.sin(x)
+        x = tape.pop()
+
+It is compiled under a name like ``<s2sad:example.f grad x,a>`` registered in
+``linecache``, so tracebacks through generated code show its lines. The function runs in
+the user's own globals (live, as the user's function does) with the user's closure cells;
+the names s2sad supplies (``cast_like``, ...) are bound as extra closure cells.
+"""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import types
+from dataclasses import dataclass
+
+import gast
+
+from .errors import Location
+from .reverse import ADJOINT_SWEEP, Derivative
+from .syntax import Comment, to_source
+
+_INDENT = "    "
+
+
+def derivative_source(derivative: Derivative) -> str:
+    """The derivative's source text, as ``s2sad.source`` shows it."""
+    printer = _Printer(derivative)
+    printer.function(derivative.tree)
+    return "\n".join(printer.lines) + "\n"
+
+
+class _Printer:
+    def __init__(self, derivative: Derivative):
+        self.parsed = derivative.function.parsed
+        self.lines: list[str] = []
+        self.in_adjoint = False
+        self.last_line: int | None = None
+
+    def function(self, tree: gast.FunctionDef) -> None:
+        header = gast.FunctionDef(
+            name=tree.name,
+            args=tree.args,
+            body=[gast.Pass()],
+            decorator_list=[],
+            returns=None,
+            type_comment=None,
+            type_params=[],
+        )
+        header.lineno = 1
+        self.lines.append(to_source(header).splitlines()[0])
+        self.block(tree.body, 1)
+
+    def block(self, statements, depth: int) -> None:
+        for statement in statements:
+            self.statement(statement, depth)
+
+    def statement(self, statement, depth: int) -> None:
+        indent = _INDENT * depth
+        if isinstance(statement, Comment):
+            if statement.text == ADJOINT_SWEEP:
+                self.in_adjoint = True
+            self.lines.append(f"{indent}# {statement.text}")
+            return
+        self.comment_for(statement, indent)
+        if isinstance(statement, gast.If):
+            self.lines.append(f"{indent}if {_expr(statement.test)}:")
+            self.block(statement.body, depth + 1)
+            orelse = statement.orelse
+            while len(orelse) == 1 and isinstance(orelse[0], gast.If):
+                inner = orelse[0]
+                self.lines.append(f"{indent}elif {_expr(inner.test)}:")
+                self.block(inner.body, depth + 1)
+                orelse = inner.orelse
+            if orelse:
+                self.lines.append(f"{indent}else:")
+                self.block(orelse, depth + 1)
+        elif isinstance(statement, gast.For):
+            self.lines.append(f"{indent}for {_expr(statement.target)} in {_expr(statement.iter)}:")
+            self.block(statement.body, depth + 1)
+        elif isinstance(statement, gast.While):
+            self.lines.append(f"{indent}while {_expr(statement.test)}:")
+            self.block(statement.body, depth + 1)
+        elif _is_docstring(statement):
+            self.lines.append(f'{indent}"""{statement.value.value}"""')
+        elif isinstance(statement, gast.Return) and isinstance(statement.value, gast.Tuple):
+            self.lines.append(f"{indent}return {_expr(statement.value)}")
+        else:
+            text = to_source(statement)
+            self.lines.extend(indent + line for line in text.splitlines())
+
+    def comment_for(self, statement, indent: str) -> None:
+        """Name the user's line before each group of adjoint statements."""
+        line = getattr(statement, "lineno", None)
+        if not self.in_adjoint or not line or line == self.last_line:
+            return
+        self.last_line = line
+        text = self.parsed.source_line(line)
+        if text:
+            self.lines.append(f"{indent}# line {line}: {text}")
+
+
+def _is_docstring(statement) -> bool:
+    return (
+        isinstance(statement, gast.Expr)
+        and isinstance(statement.value, gast.Constant)
+        and isinstance(statement.value.value, str)
+        and '"""' not in statement.value.value
+    )
+
+
+def _expr(node) -> str:
+    text = to_source(node)
+    if text.startswith("(") and text.endswith(")") and isinstance(node, gast.Tuple):
+        return text[1:-1]
+    return text
+
+
+@dataclass(frozen=True)
+class CompiledDerivative:
+    """Compiled code for one derivative, ready to be bound to any function sharing its code."""
+
+    source: str
+    filename: str
+    code: types.CodeType
+    bindings: dict
+    seed_name: str | None
+    output_location: Location | None = None
+
+    def bind(self, function) -> types.FunctionType:
+        """A live function: ``function``'s globals and closure cells, plus s2sad's names."""
+        cells = dict(zip(function.__code__.co_freevars, function.__closure__ or ()))
+        closure = tuple(
+            cells[name] if name not in self.bindings else types.CellType(self.bindings[name])
+            for name in self.code.co_freevars
+        )
+        compiled = types.FunctionType(
+            self.code, function.__globals__, self.code.co_name, function.__defaults__, closure
+        )
+        compiled.__kwdefaults__ = dict(function.__kwdefaults__ or {}) or None
+        return compiled
+
+
+def compile_derivative(derivative: Derivative, source: str, filename: str) -> CompiledDerivative:
+    """Compile ``source`` (the printed ``derivative``) under ``filename``."""
+    parsed = derivative.function.parsed
+    module = ast.parse(source, filename=filename)
+    inner = module.body[0]
+    closure_names = set(parsed.closure) | set(derivative.bindings)
+    fields = dict(
+        name="s2sad_factory",
+        args=ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(arg=n) for n in sorted(closure_names)],
+            vararg=None,
+            kwonlyargs=[],
+            kw_defaults=[],
+            kwarg=None,
+            defaults=[],
+        ),
+        body=[inner, ast.Return(value=ast.Name(id=inner.name, ctx=ast.Load()))],
+        decorator_list=[],
+        returns=None,
+        lineno=1,
+        col_offset=0,
+    )
+    if "type_params" in ast.FunctionDef._fields:  # Python 3.12+
+        fields["type_params"] = []
+    factory = ast.FunctionDef(**fields)
+    ast.fix_missing_locations(factory)
+    code = compile(ast.Module(body=[factory], type_ignores=[]), filename, "exec")
+    inner_code = _find_code(_find_code(code, "s2sad_factory"), inner.name)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    output = parsed.location(derivative.function.tree.body[-1])
+    return CompiledDerivative(
+        source, filename, inner_code, dict(derivative.bindings), derivative.seed_name, output
+    )
+
+
+def _find_code(code: types.CodeType, name: str) -> types.CodeType:
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType) and const.co_name == name:
+            return const
+    raise LookupError(name)  # pragma: no cover - the factory always defines it

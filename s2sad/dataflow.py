@@ -1,0 +1,220 @@
+"""What each statement of generated code reads, binds and mutates; liveness over a function.
+
+The optimiser asks these questions of the code reverse mode generated, where calls are to
+known primitives, runtime helpers, the tape, or (opaque) user functions:
+
+>>> import gast
+>>> body = gast.parse("y = x * 2\\nz = y + 1\\nreturn y").body
+>>> effects = Effects(lambda call: True, set())
+>>> [sorted(effects.of(s).reads) for s in body]
+[['x'], ['y'], ['y']]
+>>> sorted(liveness(body, effects)[id(body[0])])
+['y']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import gast
+
+from .syntax import Comment
+
+#: Methods that change their receiver in place.
+MUTATING_METHODS = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "remove",
+        "clear",
+        "sort",
+        "reverse",
+        "update",
+        "fill",
+        "resize",
+        "setdefault",
+        "popitem",
+    }
+)
+
+
+class _Everything:
+    """The set of all names: what an opaque call may mutate."""
+
+    def __contains__(self, name) -> bool:
+        return True
+
+    def __and__(self, other):
+        return set(other)
+
+    def __rand__(self, other):
+        return set(other)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "EVERYTHING"
+
+
+EVERYTHING = _Everything()
+
+
+@dataclass
+class Effect:
+    """``reads``: names loaded; ``binds``: names assigned; ``mutates``: names whose objects may
+    change in place (or EVERYTHING); ``pure``: a name bound to a pure expression."""
+
+    reads: set[str] = field(default_factory=set)
+    binds: set[str] = field(default_factory=set)
+    mutates: set[str] | _Everything = field(default_factory=set)
+    pure: bool = False
+    barrier: bool = False  # raise/assert/break/return: nothing moves across it
+
+
+class Effects:
+    """Computes :class:`Effect`\\ s; ``pure_call(call)`` says whether a call is side-effect free."""
+
+    def __init__(self, pure_call: Callable[[gast.Call], bool], local_names: set[str]):
+        self.pure_call = pure_call
+        self.local_names = local_names
+
+    def is_pure(self, node: gast.AST) -> bool:
+        for child in gast.walk(node):
+            if isinstance(child, gast.Call) and not self.pure_call(child):
+                return False
+            if isinstance(
+                child, (gast.Yield, gast.YieldFrom, gast.Await, gast.NamedExpr, gast.Lambda)
+            ):
+                return False
+        return True
+
+    def mutated_by(self, node: gast.AST) -> set[str] | _Everything:
+        """Names whose objects the calls inside ``node`` may change."""
+        mutated: set[str] = set()
+        for child in gast.walk(node):
+            if not isinstance(child, gast.Call) or self.pure_call(child):
+                continue
+            func = child.func
+            if (
+                isinstance(func, gast.Attribute)
+                and isinstance(func.value, gast.Name)
+                and func.attr in MUTATING_METHODS
+                and all(_is_plain(a) for a in child.args)
+            ):
+                mutated.add(func.value.id)
+            else:
+                return EVERYTHING
+        return mutated
+
+    def of(self, statement: gast.stmt) -> Effect:
+        if isinstance(statement, (Comment, gast.Pass)):
+            return Effect()
+        if isinstance(statement, gast.Assign):
+            target = statement.targets[0]
+            reads = _loads(statement.value)
+            if isinstance(target, gast.Name):
+                if self.is_pure(statement.value):
+                    return Effect(reads, {target.id}, set(), pure=True)
+                return Effect(reads, {target.id}, self.mutated_by(statement.value))
+            reads |= _loads(target)
+            container = _root_name(target)
+            mutated = self.mutated_by(statement.value)
+            if mutated is not EVERYTHING and container is not None:
+                mutated = mutated | {container}
+            binds = names_bound(target)
+            return Effect(reads, binds, mutated if container else EVERYTHING)
+        if isinstance(statement, gast.Expr):
+            return Effect(_loads(statement.value), set(), self.mutated_by(statement.value))
+        if isinstance(statement, (gast.Return, gast.Raise, gast.Assert, gast.Break, gast.Continue)):
+            return Effect(_loads(statement), set(), set(), barrier=True)
+        # compound statements: everything inside, as one
+        reads = _loads(statement)
+        binds = names_bound(statement)
+        return Effect(reads, binds, self.mutated_by(statement), barrier=_has_barrier(statement))
+
+
+def _is_plain(node) -> bool:
+    return isinstance(node, (gast.Name, gast.Constant))
+
+
+def _loads(node: gast.AST) -> set[str]:
+    return {
+        n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+    }
+
+
+def names_bound(node: gast.AST) -> set[str]:
+    return {
+        n.id
+        for n in gast.walk(node)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))
+    }
+
+
+def _root_name(target: gast.expr) -> str | None:
+    while isinstance(target, (gast.Subscript, gast.Attribute)):
+        target = target.value
+    return target.id if isinstance(target, gast.Name) else None
+
+
+def _has_barrier(statement) -> bool:
+    return any(isinstance(n, (gast.Return, gast.Raise, gast.Assert)) for n in gast.walk(statement))
+
+
+def liveness(body: list[gast.stmt], effects: Effects) -> dict[int, set[str]]:
+    """Names live just after each statement (keyed by ``id(statement)``), and at the end of
+    each statement list (keyed by ``id(list)``)."""
+    result: dict[int, set[str]] = {}
+    _Liveness(effects, result).block(body, set())
+    return result
+
+
+class _Liveness:
+    def __init__(self, effects: Effects, result: dict[int, set[str]]):
+        self.effects = effects
+        self.result = result
+        self.loop_exits: list[set[str]] = []
+
+    def block(self, statements, live: set[str]) -> set[str]:
+        self.result[id(statements)] = set(live)
+        for statement in reversed(statements):
+            self.result[id(statement)] = set(live)
+            live = self.statement(statement, live)
+        return live
+
+    def statement(self, statement, live: set[str]) -> set[str]:
+        if isinstance(statement, gast.If):
+            body = self.block(statement.body, live)
+            orelse = self.block(statement.orelse, live)
+            return body | orelse | _loads(statement.test)
+        if isinstance(statement, (gast.For, gast.While)):
+            return self.loop(statement, live)
+        if isinstance(statement, gast.Break):
+            return set(self.loop_exits[-1]) if self.loop_exits else set(live)
+        if isinstance(statement, gast.Return):
+            return _loads(statement)
+        effect = self.effects.of(statement)
+        if isinstance(statement, gast.Assign) and not isinstance(statement.targets[0], gast.Name):
+            return live | effect.reads  # a subscript store keeps the container alive
+        return (live - effect.binds) | effect.reads
+
+    def loop(self, loop, after: set[str]) -> set[str]:
+        if isinstance(loop, gast.For):
+            head_reads, target = _loads(loop.iter), names_bound(loop.target)
+        else:
+            head_reads, target = _loads(loop.test), set()
+        self.loop_exits.append(after)
+        body_out = set(after) | head_reads
+        while True:
+            body_in = self.block(loop.body, body_out)
+            head = (body_in - target) | head_reads
+            new_out = body_out | head
+            if new_out == body_out:
+                break
+            body_out = new_out
+        self.loop_exits.pop()
+        return head | after

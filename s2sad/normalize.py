@@ -1,0 +1,556 @@
+"""Rewrite a user function into the core language: one operation per assignment.
+
+Before::
+
+    def f(x, a):
+        y = x * a + math.sin(x)
+        return y
+
+After (``normalize(parse_function(f)).tree``)::
+
+    def f(x, a):
+        x_times_a = x * a
+        sin_x = math.sin(x)
+        y = x_times_a + sin_x
+        return y
+
+The core language has: ``name = <operation on names and constants>``,
+``name[index] = atom``, ``f(atoms)`` as a statement, ``if name:``, ``for name in range(atoms)``
+or ``for name in name:``, ``while name:``, ``break``, ``raise``/``assert`` (kept as written),
+and one final ``return atom``. Jumps (``return`` inside the body, ``continue``, ``break``
+followed by more code) were already made structured by :mod:`s2sad.jumps`. Every emitted
+statement keeps the line number of the user statement it came from.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+
+import gast
+
+from . import jumps
+from .errors import UnsupportedSyntaxError
+from .names import Namer, describe
+from .parse import UNRESOLVED, ParsedFunction
+from .syntax import (
+    assign,
+    clone,
+    const,
+    for_statement,
+    if_statement,
+    load,
+    names_stored,
+    store,
+)
+
+
+@dataclass
+class NormalizedFunction:
+    """The core-language tree of a user function and what later stages need to know about it."""
+
+    parsed: ParsedFunction
+    tree: gast.FunctionDef
+    namer: Namer
+    temporaries: set[str] = field(default_factory=set)
+
+    @property
+    def output(self) -> gast.expr:
+        """The atom the function returns."""
+        return self.tree.body[-1].value
+
+    @property
+    def parameters(self) -> list[str]:
+        args = self.tree.args
+        params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        params += [a for a in (args.vararg, args.kwarg) if a is not None]
+        return [p.id for p in params]
+
+
+_UNSUPPORTED_STATEMENTS = {
+    gast.With: "a `with` statement",
+    gast.AsyncWith: "an `async with` statement",
+    gast.Try: "a `try` statement",
+    gast.Global: "a `global` declaration",
+    gast.Nonlocal: "a `nonlocal` declaration",
+    gast.Delete: "a `del` statement",
+    gast.ClassDef: "a class definition inside a differentiated function",
+    gast.AsyncFor: "an `async for` loop",
+    gast.AsyncFunctionDef: "an `async def` inside a differentiated function",
+    gast.Import: "an `import` inside a differentiated function (import at module level)",
+    gast.ImportFrom: "an `import` inside a differentiated function (import at module level)",
+}
+_UNSUPPORTED_EXPRESSIONS = {
+    gast.Lambda: "a lambda inside a differentiated function",
+    gast.ListComp: "a list comprehension (write it as a for loop)",
+    gast.SetComp: "a set comprehension",
+    gast.DictComp: "a dict comprehension (write it as a for loop)",
+    gast.GeneratorExp: "a generator expression (write it as a for loop)",
+    gast.Await: "`await`",
+    gast.Yield: "`yield` (generators)",
+    gast.YieldFrom: "`yield from` (generators)",
+    gast.NamedExpr: "an assignment expression (`:=`)",
+    gast.Starred: "`*` unpacking in an expression",
+}
+
+
+def normalize(parsed: ParsedFunction, namer: Namer | None = None) -> NormalizedFunction:
+    """The core-language form of ``parsed`` (which is not modified)."""
+    tree = clone(parsed.tree)
+    if namer is None:
+        namer = Namer(_all_names(tree))
+    structured = jumps.restructure(tree, parsed, namer)
+    normalizer = _Normalizer(parsed, namer)
+    normalizer.function_name = tree.name if tree.name != "lambda_" else "result"
+    body = normalizer.block(structured.body)
+    if not body or not isinstance(body[-1], gast.Return):
+        body.append(gast.Return(value=const(None)))
+        body[-1].lineno = tree.lineno
+    tree.body = body
+    tree.returns = None
+    return NormalizedFunction(parsed, tree, namer, normalizer.temporaries)
+
+
+def _all_names(tree: gast.AST) -> set[str]:
+    """Names a fresh name must avoid: the function's own, and builtins generated code uses."""
+    used = {node.id for node in gast.walk(tree) if isinstance(node, gast.Name)}
+    return used | set(dir(builtins))
+
+
+class _Normalizer:
+    """Turns statements into core statements; ``self.out`` collects what one statement emits."""
+
+    def __init__(self, parsed: ParsedFunction, namer: Namer):
+        self.parsed = parsed
+        self.namer = namer
+        self.temporaries: set[str] = set()
+        self.out: list[gast.stmt] = []
+        self.line: int | None = None
+        self._assigned_in_loop: set[str] = set()
+        self.function_name = "result"
+
+    # ----- statements -----------------------------------------------------------------
+    def block(self, statements: list[gast.stmt]) -> list[gast.stmt]:
+        saved, self.out = self.out, []
+        for statement in statements:
+            self.line = getattr(statement, "lineno", self.line)
+            handler = getattr(self, f"visit_{type(statement).__name__}", None)
+            if handler is None:
+                what = _UNSUPPORTED_STATEMENTS.get(type(statement), f"`{type(statement).__name__}`")
+                raise UnsupportedSyntaxError(what, self.parsed.location(statement))
+            handler(statement)
+        result, self.out = self.out, saved
+        return result
+
+    def emit(self, statement: gast.stmt) -> None:
+        if getattr(statement, "lineno", None) is None:
+            statement.lineno = self.line
+        self.out.append(statement)
+
+    def visit_Assign(self, node: gast.Assign) -> None:
+        targets = node.targets
+        if len(targets) == 1:
+            self.assign_to(targets[0], node.value)
+            return
+        value = self.atom(node.value, keep_names=False)
+        for target in targets:
+            self.assign_to(target, value)
+
+    def visit_AnnAssign(self, node: gast.AnnAssign) -> None:
+        if node.value is not None:
+            self.assign_to(node.target, node.value)
+
+    def visit_AugAssign(self, node: gast.AugAssign) -> None:
+        target = node.target
+        if isinstance(target, gast.Name):
+            value = self.atom(node.value)
+            self.emit(assign(target.id, gast.BinOp(left=load(target.id), op=node.op, right=value)))
+            return
+        if isinstance(target, gast.Subscript):
+            container = self.atom(target.value)
+            index = self.index(target.slice)
+            old = self.atom(gast.Subscript(value=container, slice=index, ctx=gast.Load()))
+            new = self.atom(gast.BinOp(left=old, op=node.op, right=node.value))
+            self.emit(
+                assign(
+                    gast.Subscript(value=clone(container), slice=clone(index), ctx=gast.Store()),
+                    new,
+                )
+            )
+            return
+        raise UnsupportedSyntaxError("augmented assignment to an attribute", self.location(node))
+
+    def visit_Expr(self, node: gast.Expr) -> None:
+        value = node.value
+        if isinstance(value, gast.Constant):
+            return  # a docstring or a stray literal
+        if isinstance(value, gast.Call):
+            self.emit(gast.Expr(value=self.operation(value)))
+            return
+        self.operation(value)  # evaluated for its errors, like Python would
+
+    def visit_Pass(self, node: gast.Pass) -> None:
+        pass
+
+    def visit_Break(self, node: gast.Break) -> None:
+        self.emit(gast.Break())
+
+    def visit_Raise(self, node: gast.Raise) -> None:
+        self.emit(node)
+
+    def visit_Assert(self, node: gast.Assert) -> None:
+        self.emit(node)
+
+    def visit_Return(self, node: gast.Return) -> None:
+        if node.value is None:
+            value = const(None)
+        elif isinstance(node.value, (gast.Name, gast.Constant)):
+            value = self.atom(node.value)
+        else:  # the returned value is named after the function: ``loss = ...; return loss``
+            name = self.namer.fresh(self.function_name)
+            self.temporaries.add(name)
+            self.emit(assign(name, self.operation(node.value)))
+            value = load(name)
+        self.emit(gast.Return(value=value))
+
+    def visit_If(self, node: gast.If) -> None:
+        test = self.atom(node.test)
+        assigned = names_stored(gast.Module(body=node.body + node.orelse, type_ignores=[]))
+        if isinstance(test, gast.Name) and test.id in assigned:
+            test = self.copy_to_temporary(test)  # the adjoint must see the test's entry value
+        self.emit(if_statement(test, self.block(node.body), self.block(node.orelse)))
+
+    def visit_While(self, node: gast.While) -> None:
+        if node.orelse:
+            raise UnsupportedSyntaxError("`while ... else`", self.location(node))
+        before = len(self.out)
+        test = self.atom(node.test)
+        test_statements = self.out[before:]
+        body = self.block(node.body)
+        body.extend(clone(s) for s in test_statements)
+        loop = gast.While(test=test, body=body or [gast.Pass()], orelse=[])
+        self.emit(loop)
+
+    def visit_For(self, node: gast.For) -> None:
+        if node.orelse:
+            raise UnsupportedSyntaxError("`for ... else`", self.location(node))
+        line = self.line
+        lowered = self.lower_iteration(node)
+        if lowered is not None:
+            count, bind = lowered
+            index = self.namer.fresh("k")
+            self.temporaries.add(index)
+            self.line = line
+            body = self.block(bind(index) + node.body)
+            self.emit(for_statement(index, self.range_call([count]), body))
+            return
+        if _is_call_to(node.iter, builtins.range, self.parsed) and isinstance(
+            node.target, gast.Name
+        ):
+            args = [self.atom(a) for a in node.iter.args]
+            assigned = names_stored(gast.Module(body=node.body, type_ignores=[]))
+            steady = not any(isinstance(a, gast.Name) and a.id in assigned for a in args)
+            if steady and node.target.id not in assigned:
+                body = self.block(node.body)
+                self.emit(for_statement(node.target.id, self.range_call(args), body))
+                return
+            iterable = self.atom(self.range_call(args))
+        else:
+            iterable = self.atom(node.iter)
+        assigned = names_stored(gast.Module(body=node.body, type_ignores=[]))
+        if isinstance(iterable, gast.Name) and iterable.id in assigned:
+            iterable = self.copy_to_temporary(iterable)
+        if isinstance(node.target, gast.Name):
+            target, unpack = node.target.id, []
+        else:
+            target = self.namer.fresh("item")
+            self.temporaries.add(target)
+            unpack = [assign(clone(node.target), load(target), line)]
+        body = self.block(unpack + node.body)
+        self.emit(for_statement(target, iterable, body))
+
+    def lower_iteration(self, node: gast.For):
+        """``for i, (a, b) in enumerate(zip(A, B))`` → a count and reads by index.
+
+        Returns (count atom, function index-name → assignments) or None when the loop is
+        not over ``enumerate``/``zip`` (those become loops over ``range``).
+        """
+        iterable = node.iter
+        if not (
+            _is_call_to(iterable, builtins.enumerate, self.parsed)
+            or _is_call_to(iterable, builtins.zip, self.parsed)
+        ):
+            return None
+        sequences: list[gast.expr] = []
+        self._assigned_in_loop = names_stored(gast.Module(body=node.body, type_ignores=[]))
+        plan = self._iteration_plan(node.target, iterable, sequences)
+        lengths = [self.atom(_call_builtin("len", [s])) for s in sequences]
+        count = lengths[0] if len(lengths) == 1 else self.atom(_call_builtin("min", lengths))
+        line = self.line
+
+        def bind(index: str) -> list[gast.stmt]:
+            return [assign(clone(target), value(index), line) for target, value in plan]
+
+        return count, bind
+
+    def _iteration_plan(self, target, iterable, sequences):
+        """(target, index → element expression) pairs for one level of enumerate/zip."""
+        if _is_call_to(iterable, builtins.enumerate, self.parsed):
+            if not isinstance(target, (gast.Tuple, gast.List)) or len(target.elts) != 2:
+                return self._sequence_plan(target, iterable, sequences)
+            start = iterable.args[1] if len(iterable.args) > 1 else None
+            for keyword in iterable.keywords:
+                if keyword.arg == "start":
+                    start = keyword.value
+            start_atom = self.atom(start) if start is not None else None
+            count_target, element_target = target.elts
+
+            def position(index):
+                return (
+                    load(index)
+                    if start_atom is None
+                    else gast.BinOp(left=load(index), op=gast.Add(), right=clone(start_atom))
+                )
+
+            inner = self._iteration_plan(element_target, iterable.args[0], sequences)
+            return [(count_target, position), *inner]
+        if (
+            _is_call_to(iterable, builtins.zip, self.parsed)
+            and isinstance(target, (gast.Tuple, gast.List))
+            and len(target.elts) == len(iterable.args)
+            and not iterable.keywords
+        ):
+            plans = []
+            for element_target, source in zip(target.elts, iterable.args):
+                plans.extend(self._iteration_plan(element_target, source, sequences))
+            return plans
+        return self._sequence_plan(target, iterable, sequences)
+
+    def _sequence_plan(self, target, iterable, sequences):
+        sequence = self.atom(iterable)
+        if isinstance(sequence, gast.Name) and sequence.id in self._assigned_in_loop:
+            sequence = self.copy_to_temporary(sequence)  # the loop walks the original object
+        sequences.append(sequence)
+        return [
+            (
+                target,
+                lambda index: gast.Subscript(
+                    value=clone(sequence), slice=load(index), ctx=gast.Load()
+                ),
+            )
+        ]
+
+    # ----- assignment targets ---------------------------------------------------------
+    def assign_to(self, target: gast.expr, value: gast.expr) -> None:
+        if isinstance(target, gast.Name):
+            self.emit(assign(target.id, self.operation(value)))
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            self.unpack(target, value)
+        elif isinstance(target, gast.Subscript):
+            container = self.atom(target.value)
+            index = self.index(target.slice)
+            stored = self.atom(value)
+            self.emit(
+                assign(gast.Subscript(value=container, slice=index, ctx=gast.Store()), stored)
+            )
+        elif isinstance(target, gast.Starred):
+            raise UnsupportedSyntaxError(
+                "starred assignment (`a, *rest = ...`)", self.location(target)
+            )
+        else:
+            raise UnsupportedSyntaxError(
+                f"assignment to {type(target).__name__.lower()}", self.location(target)
+            )
+
+    def unpack(self, target: gast.Tuple | gast.List, value: gast.expr) -> None:
+        if any(isinstance(e, gast.Starred) for e in target.elts):
+            raise UnsupportedSyntaxError(
+                "starred assignment (`a, *rest = ...`)", self.location(target)
+            )
+        targets_named = names_stored(target)
+        if (
+            isinstance(value, (gast.Tuple, gast.List))
+            and len(value.elts) == len(target.elts)
+            and not (_names_in(value) & targets_named)
+        ):
+            for element_target, element in zip(target.elts, value.elts):
+                self.assign_to(element_target, element)
+            return
+        whole = self.atom(value, keep_names=False)
+        for position, element_target in enumerate(target.elts):
+            element = gast.Subscript(value=clone(whole), slice=const(position), ctx=gast.Load())
+            self.assign_to(element_target, element)
+
+    # ----- expressions ----------------------------------------------------------------
+    def atom(self, node: gast.expr, keep_names: bool = True) -> gast.expr:
+        """An atom with the value of ``node``, emitting what computing it needs."""
+        if isinstance(node, gast.Constant) or (keep_names and isinstance(node, gast.Name)):
+            return clone(node)
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+            operand = node.operand
+            if isinstance(operand, gast.Constant) and isinstance(operand.value, (int, float)):
+                return const(-operand.value)
+        operation = self.operation(node)
+        if isinstance(operation, gast.Constant) or (
+            keep_names and isinstance(operation, gast.Name)
+        ):
+            return operation
+        name = self.namer.fresh(describe(operation))
+        self.temporaries.add(name)
+        self.emit(assign(name, operation))
+        return load(name)
+
+    def copy_to_temporary(self, name: gast.Name) -> gast.Name:
+        copy = self.namer.fresh(f"{name.id}_before")
+        self.temporaries.add(copy)
+        self.emit(assign(copy, load(name.id)))
+        return load(copy)
+
+    def operation(self, node: gast.expr) -> gast.expr:
+        """``node`` as one operation whose operands are atoms."""
+        if type(node) in _UNSUPPORTED_EXPRESSIONS:
+            raise UnsupportedSyntaxError(_UNSUPPORTED_EXPRESSIONS[type(node)], self.location(node))
+        handler = getattr(self, f"operation_{type(node).__name__}", None)
+        if handler is None:
+            return clone(node)  # Name, Constant, f-strings and other inert expressions
+        return handler(node)
+
+    def operation_BinOp(self, node: gast.BinOp) -> gast.expr:
+        return gast.BinOp(left=self.atom(node.left), op=node.op, right=self.atom(node.right))
+
+    def operation_UnaryOp(self, node: gast.UnaryOp) -> gast.expr:
+        if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant):
+            if isinstance(node.operand.value, (int, float)):
+                return const(-node.operand.value)
+        return gast.UnaryOp(op=node.op, operand=self.atom(node.operand))
+
+    def operation_Compare(self, node: gast.Compare) -> gast.expr:
+        left = self.atom(node.left)
+        if len(node.ops) == 1:
+            return gast.Compare(
+                left=left, ops=node.ops, comparators=[self.atom(node.comparators[0])]
+            )
+        # a < b < c: compare pairwise, stopping at the first false comparison
+        result = self.namer.fresh("in_order")
+        self.temporaries.add(result)
+        self._chain(result, left, node.ops, node.comparators)
+        return load(result)
+
+    def _chain(self, result, left, ops, comparators) -> None:
+        right = self.atom(comparators[0])
+        self.emit(assign(result, gast.Compare(left=left, ops=[ops[0]], comparators=[right])))
+        if len(ops) > 1:
+            saved, self.out = self.out, []
+            self._chain(result, right, ops[1:], comparators[1:])
+            rest, self.out = self.out, saved
+            self.emit(if_statement(load(result), rest))
+
+    def operation_BoolOp(self, node: gast.BoolOp) -> gast.expr:
+        result = self.namer.fresh("either" if isinstance(node.op, gast.Or) else "both")
+        self.temporaries.add(result)
+        self.emit(assign(result, self.operation(node.values[0])))
+        for value in node.values[1:]:
+            saved, self.out = self.out, []
+            self.emit(assign(result, self.operation(value)))
+            evaluate_next, self.out = self.out, saved
+            if isinstance(node.op, gast.And):
+                self.emit(if_statement(load(result), evaluate_next))
+            else:
+                self.emit(if_statement(load(result), [gast.Pass()], evaluate_next))
+            # sequential tests suffice: once ``result`` decides, the later ifs skip
+        return load(result)
+
+    def operation_IfExp(self, node: gast.IfExp) -> gast.expr:
+        test = self.atom(node.test)
+        result = self.namer.fresh("choice")
+        self.temporaries.add(result)
+        saved, self.out = self.out, []
+        self.emit(assign(result, self.operation(node.body)))
+        body, self.out = self.out, []
+        self.emit(assign(result, self.operation(node.orelse)))
+        orelse, self.out = self.out, saved
+        self.emit(if_statement(test, body, orelse))
+        return load(result)
+
+    def operation_Call(self, node: gast.Call) -> gast.expr:
+        func = node.func
+        if self.parsed.resolve(func) is not UNRESOLVED:
+            func = clone(func)
+        elif isinstance(func, gast.Attribute):
+            func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
+        else:
+            func = self.atom(func)
+        args = []
+        for arg in node.args:
+            if isinstance(arg, gast.Starred):
+                raise UnsupportedSyntaxError("`*args` in a call", self.location(node))
+            args.append(self.atom(arg))
+        keywords = []
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                raise UnsupportedSyntaxError("`**kwargs` in a call", self.location(node))
+            keywords.append(gast.keyword(arg=keyword.arg, value=self.atom(keyword.value)))
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+    def operation_Attribute(self, node: gast.Attribute) -> gast.expr:
+        if self.parsed.resolve(node) is not UNRESOLVED:
+            return clone(node)
+        return gast.Attribute(value=self.atom(node.value), attr=node.attr, ctx=gast.Load())
+
+    def operation_Subscript(self, node: gast.Subscript) -> gast.expr:
+        return gast.Subscript(
+            value=self.atom(node.value), slice=self.index(node.slice), ctx=gast.Load()
+        )
+
+    def operation_Tuple(self, node: gast.Tuple) -> gast.expr:
+        return gast.Tuple(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())
+
+    def operation_List(self, node: gast.List) -> gast.expr:
+        return gast.List(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())
+
+    def operation_Dict(self, node: gast.Dict) -> gast.expr:
+        if any(key is None for key in node.keys):
+            raise UnsupportedSyntaxError("`**` unpacking in a dict display", self.location(node))
+        return gast.Dict(
+            keys=[self.atom(k) for k in node.keys], values=[self.atom(v) for v in node.values]
+        )
+
+    def index(self, node: gast.expr) -> gast.expr:
+        """A subscript's index with atoms for every computed part (slices kept as slices)."""
+        if isinstance(node, gast.Slice):
+            parts = [
+                None if p is None else self.atom(p) for p in (node.lower, node.upper, node.step)
+            ]
+            return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+        if isinstance(node, gast.Tuple):
+            return gast.Tuple(elts=[self.index(e) for e in node.elts], ctx=gast.Load())
+        return self.atom(node)
+
+    def range_call(self, args: list[gast.expr]) -> gast.Call:
+        return _call_builtin("range", args)
+
+    def location(self, node: gast.AST):
+        """The user's file:line of ``node``, or of the statement being normalised."""
+        if getattr(node, "lineno", None) is None:
+            return self.parsed.location(None if self.line is None else _Line(self.line))
+        return self.parsed.location(node)
+
+
+class _Line:
+    def __init__(self, lineno: int):
+        self.lineno = lineno
+
+
+def _call_builtin(name: str, args: list[gast.expr]) -> gast.Call:
+    return gast.Call(func=load(name), args=[clone(a) for a in args], keywords=[])
+
+
+def _is_call_to(node: gast.expr, function, parsed: ParsedFunction) -> bool:
+    return isinstance(node, gast.Call) and parsed.resolve(node.func) is function
+
+
+def _names_in(node: gast.AST) -> set[str]:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+__all__ = ["NormalizedFunction", "normalize", "store"]

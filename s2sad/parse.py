@@ -1,0 +1,242 @@
+"""Read a user function's source into a gast tree and resolve the names it uses to objects.
+
+>>> import math
+>>> f = function_from_source('''
+... def f(x):
+...     return math.sin(x) * 2.0
+... ''', {"math": math})
+>>> parsed = parse_function(f)
+>>> parsed.resolve(parsed.tree.body[0].value.left.func) is math.sin
+True
+>>> sorted(parsed.local_names)
+['x']
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import linecache
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import gast
+
+from .errors import Location, SourceUnavailableError, UnsupportedSyntaxError
+
+
+class _Unresolved:
+    """Marker for a name that is local to the function or not found anywhere."""
+
+    def __repr__(self) -> str:
+        return "UNRESOLVED"
+
+
+UNRESOLVED: Any = _Unresolved()
+
+
+@dataclass
+class ParsedFunction:
+    """A user function as s2sad sees it: its gast tree, where it lives, and its namespaces.
+
+    ``tree`` is a ``gast.FunctionDef`` without decorators whose line numbers are the
+    lines of ``filename``. ``local_names`` are the names the function assigns (parameters
+    included); every other name is looked up in the closure, the globals, then builtins.
+    """
+
+    function: Callable
+    tree: gast.FunctionDef
+    filename: str
+    local_names: frozenset[str]
+    closure: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.tree.name
+
+    @property
+    def globals(self) -> dict[str, Any]:
+        return self.function.__globals__
+
+    @property
+    def display_filename(self) -> str:
+        """The file name as shown in messages: relative to the cwd when that is shorter."""
+        import os
+
+        try:
+            relative = os.path.relpath(self.filename)
+        except ValueError:
+            return self.filename
+        return relative if len(relative) < len(self.filename) else self.filename
+
+    def location(self, node: gast.AST | None) -> Location:
+        """The user's file and line of ``node`` (the ``def`` line when node has none)."""
+        line = getattr(node, "lineno", None) or self.tree.lineno
+        return Location(self.display_filename, line)
+
+    def source_line(self, line: int) -> str:
+        """The stripped text of one line of the user's file."""
+        return linecache.getline(self.filename, line).strip()
+
+    def lookup(self, name: str) -> Any:
+        """The object a non-local name denotes, or UNRESOLVED."""
+        if name in self.local_names:
+            return UNRESOLVED
+        if name in self.closure:
+            return self.closure[name]
+        if name in self.globals:
+            return self.globals[name]
+        return getattr(builtins, name, UNRESOLVED)
+
+    def resolve(self, node: gast.AST) -> Any:
+        """The object a Name or a chain of attributes on a global denotes, or UNRESOLVED.
+
+        ``np.linalg.norm`` resolves to ``numpy.linalg.norm`` whatever ``np`` is called.
+        """
+        if isinstance(node, gast.Name):
+            return self.lookup(node.id)
+        if isinstance(node, gast.Attribute):
+            owner = self.resolve(node.value)
+            if owner is UNRESOLVED:
+                return UNRESOLVED
+            return getattr(owner, node.attr, UNRESOLVED)
+        return UNRESOLVED
+
+
+_SOURCES: dict[str, int] = {}
+
+
+def function_from_source(source: str, namespace: dict | None = None, name: str | None = None):
+    """Define the function in ``source`` so that ``inspect`` can read its source later.
+
+    For doctests, examples and tests: the text is registered in ``linecache`` under a
+    name like ``<s2sad-source-1>``. ``namespace`` becomes the function's globals.
+    """
+    source = textwrap.dedent(source).strip() + "\n"
+    _SOURCES[source] = _SOURCES.get(source) or len(_SOURCES) + 1
+    filename = f"<s2sad-source-{_SOURCES[source]}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    scope = dict(namespace or {})
+    exec(compile(source, filename, "exec"), scope)  # noqa: S102 - the caller's own source
+    if name is None:
+        name = next(n.name for n in gast.parse(source).body if isinstance(n, gast.FunctionDef))
+    return scope[name]
+
+
+def parse_function(function: Callable) -> ParsedFunction:
+    """Parse ``function``'s source; raise SourceUnavailableError when there is none."""
+    function = inspect.unwrap(function)
+    if not inspect.isfunction(function):
+        raise SourceUnavailableError(
+            f"{_describe(function)} is not a Python function with source code; "
+            "s2sad differentiates functions written in Python"
+        )
+    code = function.__code__
+    filename = code.co_filename
+    try:
+        lines, first_line = inspect.getsourcelines(function)
+    except (OSError, TypeError) as error:
+        raise SourceUnavailableError(
+            f"cannot read the source of {function.__qualname__} (defined in {filename}): "
+            f"{error}. Define the function in a .py file so s2sad can read it"
+        ) from None
+    source = textwrap.dedent("".join(lines))
+    tree = _find_definition(source, function, Location(filename, first_line))
+    gast.increment_lineno(tree, first_line - 1)
+    tree.decorator_list = []
+    closure = {}
+    if function.__closure__:
+        for name, cell in zip(code.co_freevars, function.__closure__):
+            try:
+                closure[name] = cell.cell_contents
+            except ValueError:  # an empty cell: the outer variable is not assigned yet
+                closure[name] = UNRESOLVED
+    return ParsedFunction(
+        function=function,
+        tree=tree,
+        filename=filename,
+        local_names=frozenset(assigned_names(tree)),
+        closure=closure,
+    )
+
+
+def assigned_names(function: gast.FunctionDef) -> set[str]:
+    """Parameters and every name the function body binds (not nested functions' bodies)."""
+    names = {arg.id for arg in _parameters(function.args)}
+    todo = list(function.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef)):
+            names.add(node.name)
+            continue
+        if isinstance(node, gast.Lambda):
+            continue
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            names.add(node.id)
+        if isinstance(node, (gast.Import, gast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        todo.extend(gast.iter_child_nodes(node))
+    return names
+
+
+def _parameters(args: gast.arguments) -> list[gast.Name]:
+    params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    params += [arg for arg in (args.vararg, args.kwarg) if arg is not None]
+    return params
+
+
+def _find_definition(source: str, function: Callable, where: Location) -> gast.FunctionDef:
+    """The FunctionDef (or lambda, turned into a FunctionDef) that defines ``function``."""
+    try:
+        module = gast.parse(source)
+    except SyntaxError:
+        # A lambda in the middle of an expression spanning lines: retry as an expression.
+        try:
+            module = gast.parse(f"(\n{source}\n)")
+            gast.increment_lineno(module, -1)
+        except SyntaxError:
+            raise SourceUnavailableError(
+                f"{where}: cannot parse the source of {function.__qualname__}"
+            ) from None
+    name = function.__name__
+    if name != "<lambda>":
+        for node in module.body:
+            if isinstance(node, gast.FunctionDef) and node.name == name:
+                return node
+        if module.body and isinstance(module.body[0], gast.AsyncFunctionDef):
+            raise UnsupportedSyntaxError("an `async def` function", where)
+        raise SourceUnavailableError(f"{where}: cannot find `def {name}` in its source")
+    code = function.__code__
+    wanted = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+    candidates = [
+        node
+        for node in gast.walk(module)
+        if isinstance(node, gast.Lambda)
+        and [arg.id for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]]
+        == wanted
+    ]
+    if len(candidates) != 1:
+        raise SourceUnavailableError(
+            f"{where}: cannot tell which lambda on this line is being differentiated; "
+            "write it as a `def`"
+        )
+    lam = candidates[0]
+    body = [gast.Return(value=lam.body)]
+    gast.copy_location(body[0], lam)
+    definition = gast.FunctionDef(
+        name="lambda_",
+        args=lam.args,
+        body=body,
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
+    return gast.copy_location(definition, lam)
+
+
+def _describe(obj: Any) -> str:
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj)
+    module = getattr(obj, "__module__", None)
+    return f"{module}.{name}" if module and module != "builtins" else str(name)

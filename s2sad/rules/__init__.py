@@ -1,0 +1,28 @@
+"""Derivative rules: one small rule per primitive, grouped by where the primitive lives.
+
+Add a rule with the helpers of :mod:`s2sad.rules.shapes` (``unary``, ``binary``, ``defvjp``,
+``nondifferentiable``, ``method``, ``attribute``); nothing in the transformer changes.
+"""
+
+from . import math as _math  # noqa: E402,F401
+from . import numpy as _numpy  # noqa: E402,F401
+
+# Importing the tables registers their rules.
+from . import operators as _operators  # noqa: E402,F401
+from .registry import REGISTRY, BoundArguments, Rule, RuleError, lookup
+from .shapes import attribute, binary, defvjp, method, nondifferentiable, primitive, unary
+
+__all__ = [
+    "REGISTRY",
+    "BoundArguments",
+    "Rule",
+    "RuleError",
+    "lookup",
+    "attribute",
+    "binary",
+    "defvjp",
+    "method",
+    "nondifferentiable",
+    "primitive",
+    "unary",
+]

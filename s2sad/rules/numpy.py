@@ -1,0 +1,185 @@
+"""Rules for NumPy functions, array methods and array attributes.
+
+Binary ufuncs un-broadcast their contributions (the transformer drops the un-broadcast
+where it can prove the shapes equal). Reductions put the reduced axes back with
+``np.expand_dims`` / ``expand_reduced``. Ties in ``max``/``min``/``maximum``/``minimum``
+share the gradient equally between the tied elements (as JAX and autograd do).
+"""
+
+import gast
+import numpy as np
+
+from .registry import BoundArguments
+from .shapes import attribute, binary, defvjp, method, nondifferentiable, unary
+
+# ----- elementwise arithmetic ------------------------------------------------------------
+binary(np.add, "g", "g")
+binary(np.subtract, "g", "-g")
+binary(np.multiply, "g * x2", "g * x1")
+binary(np.divide, "g / x2", "-g * x1 / x2 ** 2")
+binary(np.power, "g * x2 * x1 ** (x2 - 1)", "g * ans * np.log(x1)")
+binary(np.maximum, "g * np.where(x1 == x2, 0.5, x1 > x2)", "g * np.where(x1 == x2, 0.5, x2 > x1)")
+binary(np.minimum, "g * np.where(x1 == x2, 0.5, x1 < x2)", "g * np.where(x1 == x2, 0.5, x2 < x1)")
+binary(np.arctan2, "g * x2 / (x1 * x1 + x2 * x2)", "-g * x1 / (x1 * x1 + x2 * x2)")
+binary(np.hypot, "g * x1 / ans", "g * x2 / ans")
+unary(np.negative, "-g")
+unary(np.positive, "g")
+unary(np.square, "g * 2.0 * x")
+unary(np.reciprocal, "-g * ans * ans")
+unary(np.abs, "g * np.sign(x)")
+
+# ----- elementwise transcendental --------------------------------------------------------
+unary(np.sin, "g * np.cos(x)")
+unary(np.cos, "-g * np.sin(x)")
+unary(np.tan, "g / np.cos(x) ** 2")
+unary(np.exp, "g * ans")
+unary(np.exp2, "g * ans * np.log(2.0)")
+unary(np.expm1, "g * (ans + 1.0)")
+unary(np.log, "g / x")
+unary(np.log2, "g / (x * np.log(2.0))")
+unary(np.log10, "g / (x * np.log(10.0))")
+unary(np.log1p, "g / (1.0 + x)")
+unary(np.sqrt, "g / (2.0 * ans)")
+unary(np.cbrt, "g / (3.0 * ans * ans)")
+unary(np.tanh, "g * (1.0 - ans * ans)")
+unary(np.sinh, "g * np.cosh(x)")
+unary(np.cosh, "g * np.sinh(x)")
+unary(np.arcsin, "g / np.sqrt(1.0 - x * x)")
+unary(np.arccos, "-g / np.sqrt(1.0 - x * x)")
+unary(np.arctan, "g / (1.0 + x * x)")
+
+
+# ----- reductions ------------------------------------------------------------------------
+def _sum(args: BoundArguments) -> str:
+    if args.is_none("axis"):
+        return "np.full(np.shape(a), g)"
+    return "np.broadcast_to(expand_reduced(g, a, axis, keepdims), np.shape(a))"
+
+
+def _mean(args: BoundArguments) -> str:
+    if args.is_none("axis"):
+        return "np.full(np.shape(a), g / np.size(a))"
+    return f"{_sum(args)} * (np.size(ans) / np.size(a))"
+
+
+def _reduced(args: BoundArguments) -> str | None:
+    """A full reduction without keepdims gives a scalar; otherwise the shape is new."""
+    return "scalar" if args.is_none("axis") and not args.constant("keepdims", True) else None
+
+
+_EXTREMUM = "extremum_grad(g, a, ans, axis, keepdims)"
+for _name in ("sum", "mean"):
+    _vjp = _sum if _name == "sum" else _mean
+    defvjp(getattr(np, _name), "a, axis=None, dtype=None, keepdims=False", shape=_reduced, a=_vjp)
+    method(_name, "a, axis=None, dtype=None, keepdims=False", shape=_reduced, a=_vjp)
+defvjp(
+    [np.max, np.amax, np.min, np.amin], "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM
+)
+method("max", "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM)
+method("min", "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM)
+
+# ----- products --------------------------------------------------------------------------
+binary(np.matmul, "matmul_grad_left(g, x1, x2)", "matmul_grad_right(g, x1, x2)", broadcasts=False)
+defvjp(np.dot, "a, b", a="dot_grad_left(g, a, b)", b="dot_grad_right(g, a, b)")
+method("dot", "a, b", a="dot_grad_left(g, a, b)", b="dot_grad_right(g, a, b)")
+
+# ----- selection -------------------------------------------------------------------------
+defvjp(
+    np.where,
+    "condition, x1, x2, /",
+    unbroadcast=("x1", "x2"),
+    shape="elementwise",
+    x1="np.where(condition, g, 0.0)",
+    x2="np.where(condition, 0.0, g)",
+)
+
+
+# ----- shape ----------------------------------------------------------------------------
+def _transpose(args: BoundArguments) -> str:
+    return "np.transpose(g)" if args.is_none("axes") else "np.transpose(g, np.argsort(axes))"
+
+
+def _transpose_method(args: BoundArguments) -> str:
+    axes = args["axes"]
+    if isinstance(axes, gast.Tuple) and len(axes.elts) == 1:
+        args["axes"] = axes = axes.elts[0]  # x.transpose((1, 0)) spelt with one tuple
+    if isinstance(axes, gast.Tuple) and not axes.elts or args.is_none("axes"):
+        return "np.transpose(g)"
+    return "np.transpose(g, np.argsort(axes))"
+
+
+_RESHAPE_BACK = "np.reshape(g, np.shape(a))"
+defvjp(np.transpose, "a, axes=None", a=_transpose)
+method("transpose", "a, *axes", a=_transpose_method)
+attribute("T", "np.transpose(g)")
+defvjp(np.reshape, "a, /, shape, order='C'", a=_RESHAPE_BACK)
+method("reshape", "a, *shape, order='C'", a=_RESHAPE_BACK)
+defvjp(np.ravel, "a, order='C'", a=_RESHAPE_BACK)
+defvjp(np.squeeze, "a, axis=None", a=_RESHAPE_BACK)
+defvjp(np.expand_dims, "a, axis", a=_RESHAPE_BACK)
+for _name in ("ravel", "flatten"):
+    method(_name, "a, order='C'", a=_RESHAPE_BACK)
+method("squeeze", "a, axis=None", a=_RESHAPE_BACK)
+method("copy", "a, order='C'", shape="elementwise", a="g")
+defvjp(np.asarray, "a, dtype=None", a="g")
+defvjp(np.copy, "a, order='K'", a="g")
+attribute("real", "g", shape="elementwise")
+
+# ----- things that carry no gradient ----------------------------------------------------
+attribute("shape", None)
+attribute("dtype", None)
+for _name in ("ndim", "size"):
+    attribute(_name, None, shape="scalar")
+for _name in ("argmax", "argmin", "argsort", "nonzero", "any", "all"):
+    method(_name, "*args", **{})
+nondifferentiable(
+    np.sign,
+    np.floor,
+    np.ceil,
+    np.rint,
+    np.trunc,
+    np.fix,
+    np.isnan,
+    np.isinf,
+    np.isfinite,
+    np.equal,
+    np.not_equal,
+    np.less,
+    np.less_equal,
+    np.greater,
+    np.greater_equal,
+    np.logical_and,
+    np.logical_or,
+    np.logical_not,
+    np.logical_xor,
+    np.floor_divide,
+    shape="elementwise",
+)
+nondifferentiable(
+    np.shape,
+    np.ndim,
+    np.size,
+    np.zeros,
+    np.ones,
+    np.empty,
+    np.zeros_like,
+    np.ones_like,
+    np.empty_like,
+    np.arange,
+    np.eye,
+    np.identity,
+    np.argmax,
+    np.argmin,
+    np.argsort,
+    np.round,
+    np.around,
+    np.any,
+    np.all,
+    np.nonzero,
+    np.count_nonzero,
+    np.allclose,
+    np.isclose,
+    np.array_equal,
+    np.sort_complex,
+    np.searchsorted,
+)

@@ -1,0 +1,60 @@
+"""Rules for Python's operators (``+``, ``*``, ``@``, unary ``-``) and number builtins.
+
+The transformer sees ``a * b`` as a call of ``operator.mul``; these rules are the same
+mathematics as NumPy's, so a scalar expression and its array twin differentiate alike.
+"""
+
+import builtins
+import operator
+
+from .shapes import binary, defvjp, nondifferentiable, unary
+
+binary(operator.add, "g", "g")
+binary(operator.sub, "g", "-g")
+binary(operator.mul, "g * x2", "g * x1")
+binary(operator.truediv, "g / x2", "-g * x1 / x2 ** 2")
+binary(operator.pow, "g * x2 * x1 ** (x2 - 1)", "g * ans * np.log(x1)")
+binary(operator.mod, "g", "-g * np.floor_divide(x1, x2)")
+binary(
+    operator.matmul,
+    "matmul_grad_left(g, x1, x2)",
+    "matmul_grad_right(g, x1, x2)",
+    broadcasts=False,  # the helpers sum over broadcast batch axes themselves
+)
+binary(operator.floordiv, None, None)  # elementwise, no gradient
+unary(operator.neg, "-g")
+unary(operator.pos, "g")
+
+unary(builtins.abs, "g * np.sign(x)")
+defvjp(builtins.float, "x=0.0, /", shape="scalar", x="g")
+
+nondifferentiable(
+    operator.eq,
+    operator.ne,
+    operator.lt,
+    operator.le,
+    operator.gt,
+    operator.ge,
+    shape="elementwise",
+)
+nondifferentiable(builtins.int, builtins.bool, builtins.len, builtins.round, shape="scalar")
+nondifferentiable(
+    operator.not_,
+    operator.invert,
+    operator.and_,
+    operator.or_,
+    operator.xor,
+    operator.lshift,
+    operator.rshift,
+    operator.is_,
+    operator.is_not,
+    operator.contains,
+    builtins.range,
+    builtins.isinstance,
+    builtins.type,
+    builtins.print,
+    builtins.str,
+    builtins.repr,
+    builtins.id,
+    builtins.hash,
+)

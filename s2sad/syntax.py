@@ -1,0 +1,183 @@
+"""Constructors and queries for the gast trees every pipeline stage builds and reads.
+
+>>> to_source(assign("y", binop(load("x"), "*", const(2.0))))
+'y = x * 2.0'
+>>> sorted(names_read(parse_expr("np.sin(x) + x * a")))
+['a', 'np', 'x']
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterable
+
+import gast
+
+_BINOPS = {
+    "+": gast.Add,
+    "-": gast.Sub,
+    "*": gast.Mult,
+    "/": gast.Div,
+    "//": gast.FloorDiv,
+    "%": gast.Mod,
+    "**": gast.Pow,
+    "@": gast.MatMult,
+}
+
+
+def load(name: str) -> gast.Name:
+    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+def store(name: str) -> gast.Name:
+    return gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
+
+
+def const(value: Any) -> gast.Constant:
+    return gast.Constant(value=value, kind=None)
+
+
+def binop(left: gast.expr, op: str, right: gast.expr) -> gast.BinOp:
+    return gast.BinOp(left=left, op=_BINOPS[op](), right=right)
+
+
+def attribute(value: gast.expr, attr: str) -> gast.Attribute:
+    return gast.Attribute(value=value, attr=attr, ctx=gast.Load())
+
+
+def call(
+    func: gast.expr, args: Iterable[gast.expr] = (), keywords: dict | None = None
+) -> gast.Call:
+    keyword_nodes = [gast.keyword(arg=k, value=v) for k, v in (keywords or {}).items()]
+    return gast.Call(func=func, args=list(args), keywords=keyword_nodes)
+
+
+def method_call(receiver: str, method: str, *args: gast.expr) -> gast.Call:
+    return call(attribute(load(receiver), method), args)
+
+
+def assign(target: str | gast.expr, value: gast.expr, line: int | None = None) -> gast.Assign:
+    if isinstance(target, str):
+        target = store(target)
+    node = gast.Assign(targets=[target], value=value, type_comment=None)
+    if line is not None:
+        node.lineno = line
+    return node
+
+
+def expression_statement(value: gast.expr, line: int | None = None) -> gast.Expr:
+    node = gast.Expr(value=value)
+    if line is not None:
+        node.lineno = line
+    return node
+
+
+def if_statement(test: gast.expr, body: list, orelse: list | None = None, line=None) -> gast.If:
+    node = gast.If(test=test, body=body or [gast.Pass()], orelse=orelse or [])
+    if line is not None:
+        node.lineno = line
+    return node
+
+
+def for_statement(target: str, iterable: gast.expr, body: list, line=None) -> gast.For:
+    node = gast.For(
+        target=store(target),
+        iter=iterable,
+        body=body or [gast.Pass()],
+        orelse=[],
+        type_comment=None,
+    )
+    if line is not None:
+        node.lineno = line
+    return node
+
+
+def parse_expr(text: str) -> gast.expr:
+    """The gast tree of one Python expression."""
+    return gast.parse(text, mode="eval").body
+
+
+def to_source(node: gast.AST) -> str:
+    """Python source for ``node`` (statements without a line number are printed too)."""
+    for child in gast.walk(node):
+        if isinstance(child, gast.stmt) and getattr(child, "lineno", None) is None:
+            child.lineno = 0  # the unparser only uses it to look up type comments
+    return gast.unparse(node).strip()
+
+
+def clone(node):
+    return copy.deepcopy(node)
+
+
+def is_atom(node: gast.AST) -> bool:
+    """Names and constants: the operands of a primitive operation."""
+    return isinstance(node, (gast.Name, gast.Constant))
+
+
+def is_name(node: gast.AST, name: str | None = None) -> bool:
+    return isinstance(node, gast.Name) and (name is None or node.id == name)
+
+
+def names_read(node: gast.AST) -> set[str]:
+    """Every name loaded anywhere inside ``node`` (nested lambdas and defs excluded)."""
+    found = set()
+    for child in _walk(node):
+        if isinstance(child, gast.Name) and isinstance(child.ctx, gast.Load):
+            found.add(child.id)
+    return found
+
+
+def names_stored(node: gast.AST) -> set[str]:
+    """Every name bound (assigned, loop target) anywhere inside ``node``."""
+    found = set()
+    for child in _walk(node):
+        if isinstance(child, gast.Name) and isinstance(child.ctx, gast.Store):
+            found.add(child.id)
+    return found
+
+
+def _walk(node: gast.AST):
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        yield current
+        if isinstance(current, (gast.FunctionDef, gast.Lambda)) and current is not node:
+            continue
+        todo.extend(gast.iter_child_nodes(current))
+
+
+def set_line(node: gast.AST, line: int | None) -> gast.AST:
+    """Give ``node`` and every statement inside it without a line the user's ``line``."""
+    if line is None:
+        return node
+    for child in gast.walk(node):
+        if isinstance(child, gast.stmt) and getattr(child, "lineno", None) is None:
+            child.lineno = line
+    return node
+
+
+def substitute(tree: gast.AST, replacements: dict[str, gast.expr]) -> gast.AST:
+    """A copy of ``tree`` with each loaded Name in ``replacements`` replaced by a copy."""
+    return _Substitute(replacements).visit(clone(tree))
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, replacements: dict[str, gast.expr]):
+        self.replacements = replacements
+
+    def visit_Name(self, node: gast.Name):
+        if isinstance(node.ctx, gast.Load) and node.id in self.replacements:
+            return clone(self.replacements[node.id])
+        return node
+
+
+class Comment(gast.stmt):
+    """A comment line in generated code; compiles to nothing, prints as ``# text``."""
+
+    _fields = ("text",)
+
+
+def comment(text: str, line: int | None = None) -> Comment:
+    node = Comment(text=text)
+    node.lineno = line
+    return node

@@ -1,0 +1,156 @@
+"""Decide which overwritten values the primal sweep must push on the tape.
+
+The adjoint sweep undoes assignments in reverse order. Where it undoes ``x = ...`` it must
+give ``x`` back its old value only if that old value is read by adjoint code that runs
+later (in adjoint time, earlier in primal time). This is a forward data-flow problem over
+the core language: a value is *read since written* once some adjoint code reads it; an
+assignment that overwrites such a value pushes it. Loops iterate to a fixed point, so
+``x = x * a + math.sin(x)`` in a loop pushes one float per iteration, and a temporary
+that no adjoint reads is never pushed.
+
+>>> import gast
+>>> from .syntax import parse_expr
+>>> body = gast.parse("for i in range(3):\\n    x = x * a").body
+>>> assignment = body[0].body[0]
+>>> plan = plan_tape(body, {id(assignment): Uses(before={"x", "a"})}, {"x", "a"})
+>>> id(assignment) in plan.pushes
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import gast
+
+
+@dataclass
+class Uses:
+    """Primal names the adjoint of one statement reads.
+
+    ``before``: values as they were before the statement ran (its operands).
+    ``after``: values as the statement left them (its result; an ``if``'s test, a loop's
+    range arguments and trip counter, read when the adjoint reaches the statement's end).
+    ``counter``: a trip counter the primal sweep sets to 0 before the loop (a write).
+    ``resupplied``: a loop target the adjoint loop provides itself (``reversed(range)``
+    or popping it each iteration), so the header's writes never push it.
+    """
+
+    before: set[str] = field(default_factory=set)
+    after: set[str] = field(default_factory=set)
+    counter: str | None = None
+    resupplied: str | None = None
+
+
+@dataclass
+class TapePlan:
+    """What the primal sweep records.
+
+    ``pushes``: ids of assignments that push their target's old value first.
+    ``counter_pushes``: ids of loops whose trip counter is pushed before it is reset.
+    ``before_loop``: ids of loops whose target's value before the loop is pushed.
+    ``maybe_unbound``: pushed names that may be unassigned when pushed (set to None first).
+    """
+
+    pushes: set[int] = field(default_factory=set)
+    counter_pushes: set[int] = field(default_factory=set)
+    before_loop: set[int] = field(default_factory=set)
+    maybe_unbound: set[str] = field(default_factory=set)
+
+    def records(self, statements: list[gast.stmt]) -> bool:
+        """Whether anything inside ``statements`` pushes (so its adjoint pops)."""
+        for node in statements:
+            for inner in gast.walk(node):
+                if id(inner) in self.pushes | self.counter_pushes | self.before_loop:
+                    return True
+        return False
+
+
+@dataclass
+class _State:
+    read: frozenset[str] = frozenset()  # current value already read by adjoint code
+    unbound: frozenset[str] = frozenset()  # may not be assigned yet
+
+    def join(self, other: _State | None) -> _State:
+        if other is None:
+            return self
+        return _State(self.read | other.read, self.unbound | other.unbound)
+
+
+def plan_tape(body: list[gast.stmt], uses: dict[int, Uses], parameters: set[str]) -> TapePlan:
+    """The tape plan for a core-language ``body`` whose adjoint reads ``uses``."""
+    names = {n.id for s in body for n in gast.walk(s) if isinstance(n, gast.Name)}
+    names |= {u.counter for u in uses.values() if u.counter}
+    analysis = _Analysis(uses)
+    analysis.block(body, _State(unbound=frozenset(names - parameters)))
+    return analysis.plan
+
+
+class _Analysis:
+    def __init__(self, uses: dict[int, Uses]):
+        self.uses = uses
+        self.plan = TapePlan()
+        self.breaks: list[_State] = []  # states at `break`s of the innermost loop
+
+    def block(self, statements, state: _State) -> _State | None:
+        """The state after ``statements``, or None when every path breaks out."""
+        for statement in statements:
+            if state is None:
+                return None
+            state = self.statement(statement, state)
+        return state
+
+    def write(self, statement_id: int, name: str, state: _State, kind: str = "pushes") -> _State:
+        if name in state.read:
+            getattr(self.plan, kind).add(statement_id)
+            if name in state.unbound:
+                self.plan.maybe_unbound.add(name)
+        return _State(state.read - {name}, state.unbound - {name})
+
+    def statement(self, statement, state: _State) -> _State | None:
+        uses = self.uses.get(id(statement), Uses())
+        state = _State(state.read | uses.before, state.unbound)
+        if isinstance(statement, gast.Assign):
+            target = statement.targets[0]
+            if isinstance(target, gast.Name):
+                state = self.write(id(statement), target.id, state)
+        elif isinstance(statement, gast.Break):
+            self.breaks.append(state)
+            return None
+        elif isinstance(statement, gast.If):
+            body = self.block(statement.body, state)
+            orelse = self.block(statement.orelse, state)
+            if body is None and orelse is None:
+                return None
+            state = body.join(orelse) if body is not None else orelse
+        elif isinstance(statement, (gast.For, gast.While)):
+            state = self.loop(statement, uses, state)
+        return _State(state.read | uses.after, state.unbound)
+
+    def loop(self, loop, uses: Uses, state: _State) -> _State:
+        if uses.counter:
+            state = self.write(id(loop), uses.counter, state, kind="counter_pushes")
+        target = loop.target.id if isinstance(loop, gast.For) else None
+        if target is not None:
+            if target in state.read:
+                self.plan.before_loop.add(id(loop))
+            entry = _State(state.read - {target}, state.unbound - {target})
+        else:
+            entry = state
+        outer_breaks, self.breaks = self.breaks, []
+        exit_state = state  # the loop may run zero times
+        head = entry
+        while True:
+            end = self.block(loop.body, head)
+            exits = [s for s in [end, *self.breaks] if s is not None]
+            for each in exits:
+                exit_state = exit_state.join(each)
+            following = end if end is not None else None
+            if following is not None and target is not None:
+                following = _State(following.read - {target}, following.unbound)
+            new_head = head.join(following)
+            if new_head == head:
+                break
+            head = new_head
+        self.breaks = outer_breaks
+        return exit_state

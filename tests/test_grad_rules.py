@@ -1,0 +1,510 @@
+"""End to end: every rule of the core issue, checked against central finite differences.
+
+Each case is a small function written the way a user would write it, checked on Python
+scalars and on arrays, with broadcasting (scalar with vector, matrix with row, matrix with
+column) and with axis/keepdims variants of the reductions.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad import check_grad
+
+R = np.random.default_rng(7)
+VEC = R.uniform(0.5, 1.5, size=4)
+VEC2 = R.uniform(0.5, 1.5, size=4)
+MAT = R.uniform(0.5, 1.5, size=(3, 4))
+MAT2 = R.uniform(0.5, 1.5, size=(3, 4))
+ROW = R.uniform(0.5, 1.5, size=(1, 4))
+COL = R.uniform(0.5, 1.5, size=(3, 1))
+SQ = R.uniform(0.5, 1.5, size=(4, 4))
+
+
+# ----- Python operators -------------------------------------------------------------------
+def add(x, y):
+    return x + y
+
+
+def sub(x, y):
+    return x - y
+
+
+def mul(x, y):
+    return x * y
+
+
+def div(x, y):
+    return x / y
+
+
+def power(x, y):
+    return x**y
+
+
+def power_constant(x):
+    return x**3 + x**0.5 - 2.0 * x**-1
+
+
+def negate(x):
+    return -x + (+x) * 2.0
+
+
+def absolute(x):
+    return abs(x - 1.0)
+
+
+def mixed(x, y):
+    return (x * y - x / (y + 1.0)) ** 2 + 3.0 * x - y
+
+
+SCALAR_BINARY = [add, sub, mul, div, power, mixed]
+
+
+@pytest.mark.parametrize("f", SCALAR_BINARY, ids=lambda f: f.__name__)
+def test_operators_on_scalars(f):
+    assert check_grad(f, 0.7, 1.3, wrt=(0, 1)) < 1e-6
+
+
+@pytest.mark.parametrize("f", [power_constant, negate, absolute], ids=lambda f: f.__name__)
+def test_unary_operators_on_scalars(f):
+    assert check_grad(f, 1.7) < 1e-6
+
+
+def summed(f):
+    """``f`` made scalar-valued by summing its (array) result."""
+
+    def loss(x, y):
+        return np.sum(f(x, y))
+
+    return loss
+
+
+def sum_add(x, y):
+    return np.sum(x + y)
+
+
+def sum_sub(x, y):
+    return np.sum(x - y)
+
+
+def sum_mul(x, y):
+    return np.sum(x * y)
+
+
+def sum_div(x, y):
+    return np.sum(x / y)
+
+
+def sum_pow(x, y):
+    return np.sum(x**y)
+
+
+def sum_mixed(x, y):
+    return np.sum((x * y - x / (y + 1.0)) ** 2 + 3.0 * x - y)
+
+
+ARRAY_BINARY = [sum_add, sum_sub, sum_mul, sum_div, sum_pow, sum_mixed]
+BROADCASTS = {
+    "same": (MAT, MAT2),
+    "scalar-vector": (0.8, VEC),
+    "vector-scalar": (VEC, 1.2),
+    "matrix-row": (MAT, ROW),
+    "row-matrix": (ROW, MAT),
+    "matrix-column": (MAT, COL),
+    "column-matrix": (COL, MAT),
+    "matrix-vector": (MAT, VEC),
+    "column-row": (COL, ROW),
+}
+
+
+@pytest.mark.parametrize("shapes", list(BROADCASTS), ids=str)
+@pytest.mark.parametrize("f", ARRAY_BINARY, ids=lambda f: f.__name__)
+def test_operators_broadcast(f, shapes):
+    x, y = BROADCASTS[shapes]
+    assert check_grad(f, x, y, wrt=(0, 1)) < 1e-6
+
+
+# ----- math ---------------------------------------------------------------------------------
+def math_sin(x):
+    return math.sin(x)
+
+
+def math_cos(x):
+    return math.cos(x)
+
+
+def math_tan(x):
+    return math.tan(x)
+
+
+def math_exp(x):
+    return math.exp(x)
+
+
+def math_log(x):
+    return math.log(x)
+
+
+def math_sqrt(x):
+    return math.sqrt(x)
+
+
+def math_tanh(x):
+    return math.tanh(x)
+
+
+def math_composite(x, y):
+    return math.exp(math.sin(x) * y) + math.log(1.0 + x * x) * math.sqrt(y) - math.tanh(x / y)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [math_sin, math_cos, math_tan, math_exp, math_log, math_sqrt, math_tanh],
+    ids=lambda f: f.__name__,
+)
+def test_math_functions(f):
+    assert check_grad(f, 0.8) < 1e-6
+
+
+def test_math_composite():
+    assert check_grad(math_composite, 0.8, 1.4, wrt=(0, 1)) < 1e-6
+
+
+# ----- NumPy elementwise ------------------------------------------------------------------
+def np_unary(name):
+    def loss(x):
+        return np.sum(getattr(np, name)(x) * VEC)
+
+    return loss
+
+
+def np_sin(x):
+    return np.sum(np.sin(x) * x)
+
+
+def np_cos(x):
+    return np.sum(np.cos(x) * x)
+
+
+def np_tan(x):
+    return np.sum(np.tan(x) * x)
+
+
+def np_exp(x):
+    return np.sum(np.exp(x) * x)
+
+
+def np_log(x):
+    return np.sum(np.log(x) * x)
+
+
+def np_sqrt(x):
+    return np.sum(np.sqrt(x) * x)
+
+
+def np_tanh(x):
+    return np.sum(np.tanh(x) * x)
+
+
+def np_abs(x):
+    return np.sum(np.abs(x - 1.0) * x)
+
+
+def np_negative(x):
+    return np.sum(np.negative(x) * x)
+
+
+ELEMENTWISE = [np_sin, np_cos, np_tan, np_exp, np_log, np_sqrt, np_tanh, np_abs, np_negative]
+
+
+@pytest.mark.parametrize("x", [0.9, VEC, MAT], ids=["scalar", "vector", "matrix"])
+@pytest.mark.parametrize("f", ELEMENTWISE, ids=lambda f: f.__name__)
+def test_numpy_elementwise(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def np_add(x, y):
+    return np.sum(np.add(x, y) * np.subtract(x, y))
+
+
+def np_multiply(x, y):
+    return np.sum(np.multiply(x, y) + np.divide(x, y))
+
+
+def np_power(x, y):
+    return np.sum(np.power(x, y))
+
+
+@pytest.mark.parametrize("shapes", ["same", "scalar-vector", "matrix-row", "matrix-column"])
+@pytest.mark.parametrize("f", [np_add, np_multiply, np_power], ids=lambda f: f.__name__)
+def test_numpy_binary_broadcast(f, shapes):
+    x, y = BROADCASTS[shapes]
+    assert check_grad(f, x, y, wrt=(0, 1)) < 1e-6
+
+
+# ----- reductions ---------------------------------------------------------------------------
+def sum_all(x):
+    return np.sum(x * x)
+
+
+def sum_axis0(x):
+    return np.sum(np.sum(x**2, axis=0) * VEC)
+
+
+def sum_axis1_keepdims(x):
+    return np.sum(np.sum(x**2, axis=1, keepdims=True) * COL)
+
+
+def sum_negative_axis(x):
+    return np.sum(np.sum(np.sin(x), axis=-1) ** 2)
+
+
+def sum_tuple_axis(x):
+    return np.sum(x**2, axis=(0, 1))
+
+
+def sum_method(x):
+    return (x * x).sum(axis=0).sum()
+
+
+def mean_all(x):
+    return np.mean(x**3)
+
+
+def mean_axis0(x):
+    return np.sum(np.mean(x**2, axis=0) * VEC)
+
+
+def mean_axis1_keepdims(x):
+    return np.sum(np.mean(x**2, axis=1, keepdims=True) * COL)
+
+
+def mean_method(x):
+    return x.mean(axis=1).mean()
+
+
+REDUCTIONS = [
+    sum_all,
+    sum_axis0,
+    sum_axis1_keepdims,
+    sum_negative_axis,
+    sum_tuple_axis,
+    sum_method,
+    mean_all,
+    mean_axis0,
+    mean_axis1_keepdims,
+    mean_method,
+]
+
+
+@pytest.mark.parametrize("f", REDUCTIONS, ids=lambda f: f.__name__)
+def test_reductions(f):
+    assert check_grad(f, MAT) < 1e-6
+
+
+def max_all(x):
+    return np.max(x) * 2.0
+
+
+def max_axis0(x):
+    return np.sum(np.max(x, axis=0) * VEC)
+
+
+def max_axis1_keepdims(x):
+    return np.sum(np.max(x, axis=1, keepdims=True) * COL)
+
+
+def min_axis1(x):
+    return np.sum(np.min(x, axis=1) ** 2)
+
+
+def max_method(x):
+    return x.max(axis=0).sum() + x.min()
+
+
+@pytest.mark.parametrize(
+    "f", [max_all, max_axis0, max_axis1_keepdims, min_axis1, max_method], ids=lambda f: f.__name__
+)
+def test_max_min(f):
+    assert check_grad(f, MAT) < 1e-6
+
+
+def test_max_ties_share_the_gradient_equally():
+    x = np.array([1.0, 3.0, 3.0, 2.0])
+    assert np.allclose(s2sad.grad(max_all)(x), [0.0, 1.0, 1.0, 0.0])
+    dm = s2sad.grad(max_axis0)(np.array([[1.0, 2.0, 0.0, 5.0], [1.0, 0.0, 0.0, 4.0]]))
+    assert np.allclose(
+        dm, [[VEC[0] / 2, VEC[1], VEC[2] / 2, VEC[3]], [VEC[0] / 2, 0.0, VEC[2] / 2, 0.0]]
+    )
+
+
+# ----- products -------------------------------------------------------------------------
+def matmul_mm(a, b):
+    return np.sum(np.sin(a @ b))
+
+
+def matmul_mv(a, b):
+    return np.sum(np.tanh(a @ b))
+
+
+def matmul_vv(a, b):
+    return a @ b
+
+
+def matmul_function(a, b):
+    return np.sum(np.matmul(a, b) ** 2)
+
+
+def dot_function(a, b):
+    return np.sum(np.dot(a, b) ** 2)
+
+
+def dot_method(a, b):
+    return np.sum(a.dot(b) ** 2)
+
+
+PRODUCTS = {
+    "matrix@matrix": (MAT, SQ),
+    "matrix@vector": (MAT, VEC),
+    "vector@matrix": (VEC, SQ),
+    "vector@vector": (VEC, VEC2),
+    "stack@matrix": (R.uniform(size=(2, 3, 4)), SQ),
+    "matrix@stack": (MAT, R.uniform(size=(2, 4, 3))),
+}
+
+
+@pytest.mark.parametrize("shapes", list(PRODUCTS))
+@pytest.mark.parametrize("f", [matmul_mm, matmul_function], ids=lambda f: f.__name__)
+def test_matmul(f, shapes):
+    a, b = PRODUCTS[shapes]
+    assert check_grad(f, a, b, wrt=(0, 1)) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "shapes", ["matrix@matrix", "matrix@vector", "vector@matrix", "vector@vector"]
+)
+@pytest.mark.parametrize("f", [dot_function, dot_method], ids=lambda f: f.__name__)
+def test_dot(f, shapes):
+    a, b = PRODUCTS[shapes]
+    assert check_grad(f, a, b, wrt=(0, 1)) < 1e-6
+
+
+def test_dot_with_a_scalar():
+    assert check_grad(dot_function, 1.5, VEC, wrt=(0, 1)) < 1e-6
+
+
+def test_vector_dot_vector_is_scalar():
+    dx, dy = s2sad.grad(matmul_vv, wrt=(0, 1))(VEC, VEC2)
+    assert np.allclose(dx, VEC2) and np.allclose(dy, VEC)
+
+
+# ----- shape functions ------------------------------------------------------------------
+def transpose_function(x):
+    return np.sum(np.transpose(x) * MAT.T)
+
+
+def transpose_axes(x):
+    return np.sum(np.transpose(x, (2, 0, 1)) ** 2 * np.arange(24.0).reshape(4, 2, 3))
+
+
+def transpose_attribute(x):
+    return np.sum((x.T @ x) ** 2)
+
+
+def transpose_method(x):
+    return np.sum(x.transpose() * MAT.T) + np.sum(x.transpose(1, 0) ** 2)
+
+
+def reshape_function(x):
+    return np.sum(np.reshape(x, (4, 3)) * np.arange(12.0).reshape(4, 3))
+
+
+def reshape_method(x):
+    return np.sum(x.reshape(2, 6) ** 2 * np.arange(12.0).reshape(2, 6)) + np.sum(x.reshape(-1) ** 3)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [transpose_function, transpose_attribute, transpose_method, reshape_function, reshape_method],
+    ids=lambda f: f.__name__,
+)
+def test_shape_functions(f):
+    assert check_grad(f, MAT) < 1e-6
+
+
+def test_transpose_with_axes():
+    assert check_grad(transpose_axes, R.uniform(size=(2, 3, 4))) < 1e-6
+
+
+# ----- maximum / minimum / where ---------------------------------------------------------
+def maximum_minimum(x, y):
+    return np.sum(np.maximum(x, y) ** 2 + np.minimum(x, 2.0 * y))
+
+
+def relu(x):
+    return np.sum(np.maximum(x, 0.0) * VEC)
+
+
+def where_function(x, y):
+    return np.sum(np.where(x > 1.0, x * y, y**2))
+
+
+def where_broadcast(x, y):
+    return np.sum(np.where(MAT > 1.0, x, y) ** 2)
+
+
+@pytest.mark.parametrize("shapes", ["same", "scalar-vector", "matrix-row", "matrix-column"])
+def test_maximum_minimum(shapes):
+    x, y = BROADCASTS[shapes]
+    assert check_grad(maximum_minimum, x, y, wrt=(0, 1)) < 1e-6
+
+
+def test_relu_at_kinks_and_away():
+    x = np.array([-1.0, 0.0, 2.0, 3.0])
+    assert np.allclose(s2sad.grad(relu)(x), [0.0, 0.5 * VEC[1], VEC[2], VEC[3]])
+    assert check_grad(relu, np.array([-1.0, 0.5, 2.0, -3.0])) < 1e-6
+
+
+def test_maximum_ties_split_equally():
+    def tie(x, y):
+        return np.maximum(x, y)
+
+    assert s2sad.grad(tie, wrt=(0, 1))(2.0, 2.0) == (0.5, 0.5)
+
+
+@pytest.mark.parametrize("shapes", ["same", "scalar-vector", "matrix-row"])
+def test_where(shapes):
+    x, y = BROADCASTS[shapes]
+    assert check_grad(where_function, x, y, wrt=(0, 1)) < 1e-6
+
+
+def test_where_with_broadcast_condition():
+    assert check_grad(where_broadcast, ROW, COL, wrt=(0, 1)) < 1e-6
+
+
+# ----- gradients come back as the argument's kind ---------------------------------------
+def test_gradient_types_match_arguments():
+    df = s2sad.grad(mul, wrt=(0, 1))
+    dx, dy = df(2.0, 3.0)
+    assert type(dx) is float and type(dy) is float
+    dx, dy = s2sad.grad(sum_mul, wrt=(0, 1))(2.0, VEC)
+    assert type(dx) is float and dx == pytest.approx(VEC.sum())
+    assert isinstance(dy, np.ndarray) and dy.shape == VEC.shape
+
+
+def unused_argument(x, y):
+    return x * 2.0
+
+
+def test_unused_argument_gets_zeros_of_its_shape():
+    dx, dy = s2sad.grad(unused_argument, wrt=(0, 1))(1.0, MAT)
+    assert dx == 2.0
+    assert isinstance(dy, np.ndarray) and dy.shape == MAT.shape and not dy.any()
+
+
+def test_integer_argument_gets_a_float_gradient():
+    assert s2sad.grad(mul)(3, 4) == 4.0
+    assert s2sad.grad(sum_mul)(np.arange(3), np.ones(3)).dtype == np.float64
