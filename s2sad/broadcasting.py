@@ -99,7 +99,10 @@ class _Analysis:
     def loop(self, loop, state):
         head = dict(state)
         if isinstance(loop, gast.For):
-            head[loop.target.id] = Shape({f"element:{id(loop)}"})
+            counting = (
+                isinstance(loop.iter, gast.Call) and getattr(loop.iter.func, "id", None) == "range"
+            )
+            head[loop.target.id] = Shape() if counting else Shape({f"element:{id(loop)}"})
         saved = self.breaks
         while True:
             self.breaks = []

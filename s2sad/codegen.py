@@ -74,10 +74,15 @@ class _Printer:
             return
         self.comment_for(statement, indent)
         if isinstance(statement, gast.If):
+            body, orelse = statement.body, statement.orelse
+            if _empty(body) and orelse and not _is_elif(orelse):
+                # `if c: pass / else: X` reads better as `if not c: X`
+                self.lines.append(f"{indent}if not {_expr(statement.test)}:")
+                self.block(orelse, depth + 1)
+                return
             self.lines.append(f"{indent}if {_expr(statement.test)}:")
-            self.block(statement.body, depth + 1)
-            orelse = statement.orelse
-            while len(orelse) == 1 and isinstance(orelse[0], gast.If):
+            self.block(body, depth + 1)
+            while _is_elif(orelse):
                 inner = orelse[0]
                 self.lines.append(f"{indent}elif {_expr(inner.test)}:")
                 self.block(inner.body, depth + 1)
@@ -108,6 +113,14 @@ class _Printer:
         text = self.parsed.source_line(line)
         if text:
             self.lines.append(f"{indent}# line {line}: {text}")
+
+
+def _empty(statements) -> bool:
+    return all(isinstance(s, gast.Pass) for s in statements)
+
+
+def _is_elif(orelse) -> bool:
+    return len(orelse) == 1 and isinstance(orelse[0], gast.If)
 
 
 def _is_docstring(statement) -> bool:

@@ -84,6 +84,8 @@ class Namer:
 
 def identifier(text: str) -> str:
     """``text`` made into a valid, non-keyword Python identifier."""
+    if text == "_":
+        return text
     text = re.sub(r"\W+", "_", text).strip("_") or "t"
     if text[0].isdigit():
         text = f"t_{text}"

@@ -214,21 +214,26 @@ class _Normalizer:
         self.emit(gast.Return(value=value))
 
     def visit_If(self, node: gast.If) -> None:
+        line = self.line
         test = self.atom(node.test)
         assigned = names_stored(gast.Module(body=node.body + node.orelse, type_ignores=[]))
         if isinstance(test, gast.Name) and test.id in assigned:
             test = self.copy_to_temporary(test)  # the adjoint must see the test's entry value
-        self.emit(if_statement(test, self.block(node.body), self.block(node.orelse)))
+        self.emit(if_statement(test, self.block(node.body), self.block(node.orelse), line))
+        self.line = line
 
     def visit_While(self, node: gast.While) -> None:
         if node.orelse:
             raise UnsupportedSyntaxError("`while ... else`", self.location(node))
+        line = self.line
         before = len(self.out)
         test = self.atom(node.test)
         test_statements = self.out[before:]
         body = self.block(node.body)
         body.extend(clone(s) for s in test_statements)
         loop = gast.While(test=test, body=body or [gast.Pass()], orelse=[])
+        loop.lineno = line
+        self.line = line
         self.emit(loop)
 
     def visit_For(self, node: gast.For) -> None:
@@ -242,7 +247,8 @@ class _Normalizer:
             self.temporaries.add(index)
             self.line = line
             body = self.block(bind(index) + node.body)
-            self.emit(for_statement(index, self.range_call([count]), body))
+            self.line = line
+            self.emit(for_statement(index, self.range_call([count]), body, line))
             return
         if _is_call_to(node.iter, builtins.range, self.parsed) and isinstance(
             node.target, gast.Name
@@ -252,7 +258,8 @@ class _Normalizer:
             steady = not any(isinstance(a, gast.Name) and a.id in assigned for a in args)
             if steady and node.target.id not in assigned:
                 body = self.block(node.body)
-                self.emit(for_statement(node.target.id, self.range_call(args), body))
+                self.line = line
+                self.emit(for_statement(node.target.id, self.range_call(args), body, line))
                 return
             iterable = self.atom(self.range_call(args))
         else:
@@ -267,7 +274,8 @@ class _Normalizer:
             self.temporaries.add(target)
             unpack = [assign(clone(node.target), load(target), line)]
         body = self.block(unpack + node.body)
-        self.emit(for_statement(target, iterable, body))
+        self.line = line
+        self.emit(for_statement(target, iterable, body, line))
 
     def lower_iteration(self, node: gast.For):
         """``for i, (a, b) in enumerate(zip(A, B))`` → a count and reads by index.

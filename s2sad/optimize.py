@@ -220,11 +220,11 @@ class _Optimizer:
 
     def dead(self, statement, live_after: set) -> bool:
         if isinstance(statement, gast.Assign):
-            target = statement.targets[0]
-            return (
-                isinstance(target, gast.Name)
-                and target.id not in live_after
-                and self.effects.is_pure(statement.value)
+            target, value = statement.targets[0], statement.value
+            if not isinstance(target, gast.Name) or not self.effects.is_pure(value):
+                return False
+            return target.id not in live_after or (
+                isinstance(value, gast.Name) and value.id == target.id
             )
         if isinstance(statement, gast.Expr):
             return self.effects.is_pure(statement.value) and not isinstance(
@@ -256,11 +256,11 @@ class _Scope:
         self.effects = [effects.of(s) for s in block]
         for index in range(position + 1, len(block)):
             statement, effect = block[index], self.effects[index]
+            if _is_compound(statement) and name in effect.reads | effect.binds:
+                self.inner_use = True  # read, or bound on some paths only: the value lives on
+                break
             if name in effect.reads:
-                if _is_compound(statement):
-                    self.inner_use = True
-                else:
-                    self.uses.append((index, _count_loads(statement, name)))
+                self.uses.append((index, _count_loads(statement, name)))
             if name in effect.binds:
                 self.redefined = True
                 break

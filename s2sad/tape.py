@@ -134,6 +134,8 @@ class _Analysis:
         if target is not None:
             if target in state.read:
                 self.plan.before_loop.add(id(loop))
+                if target in state.unbound:
+                    self.plan.maybe_unbound.add(target)
             entry = _State(state.read - {target}, state.unbound - {target})
         else:
             entry = state
@@ -144,6 +146,10 @@ class _Analysis:
             end = self.block(loop.body, head)
             exits = [s for s in [end, *self.breaks] if s is not None]
             for each in exits:
+                if target is not None:
+                    # reads of the target inside the loop are met by the adjoint loop's
+                    # own resupply; they need nothing restored from outside it
+                    each = _State(each.read - {target}, each.unbound)
                 exit_state = exit_state.join(each)
             following = end if end is not None else None
             if following is not None and target is not None:

@@ -93,7 +93,7 @@ def _central_difference(f, args, position, path, index) -> float:
         new_args = list(args)
         new_args[position] = _replace(args[position], path, new_leaf)
         values.append(float(np.asarray(f(*new_args))))
-    return (values[0] - values[1]) / ((x + h) - (x - h))
+    return float((values[0] - values[1]) / ((x + h) - (x - h)))
 
 
 def _leaves(value, path=()) -> Iterator[tuple[tuple, Any]]:

@@ -1,0 +1,322 @@
+"""End to end: control flow (if/elif/else, for, while, break, continue, early return),
+checked against central finite differences on every branch and trip count."""
+
+import math
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad import check_grad
+
+
+# ----- if / elif / else ----------------------------------------------------------------
+def piecewise(x):
+    if x > 1.0:
+        y = x * x
+    elif x > 0.0:
+        y = math.sin(x) * 3.0
+    else:
+        y = -x * 2.0 + 1.0
+    return y * x
+
+
+@pytest.mark.parametrize("x", [2.0, 0.5, -1.5])
+def test_if_elif_else_every_branch(x):
+    assert check_grad(piecewise, x) < 1e-6
+
+
+def branch_on_constant(x, flag):
+    if flag:
+        x = x * 3.0
+    return x * x
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_branch_on_an_input_that_is_not_differentiated(flag):
+    assert check_grad(branch_on_constant, 1.3, flag) < 1e-6
+
+
+def conditional_expression(x, y):
+    z = x * y if x > y else x + y
+    return z * z if z > 2.0 else -z
+
+
+@pytest.mark.parametrize("x, y", [(2.0, 1.5), (1.0, 2.0), (0.5, 0.7)])
+def test_conditional_expressions(x, y):
+    assert check_grad(conditional_expression, x, y, wrt=(0, 1)) < 1e-6
+
+
+def boolean_logic(x, y):
+    if x > 0.0 and y > 0.0 or not x < 3.0:
+        return x * y
+    if 0.0 < x < 1.0:
+        return x - y
+    return x + y * y
+
+
+@pytest.mark.parametrize("x, y", [(1.5, 2.0), (4.0, -1.0), (0.5, -1.0), (-1.0, -2.0)])
+def test_and_or_not_and_chained_comparisons(x, y):
+    assert check_grad(boolean_logic, x, y, wrt=(0, 1)) < 1e-6
+
+
+def array_branch(x):
+    if np.sum(x) > 0.0:
+        y = np.sin(x) * x
+    else:
+        y = np.exp(x)
+    return np.sum(y)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_branch_on_an_array_reduction(sign):
+    assert check_grad(array_branch, sign * np.array([0.3, 0.8, 1.1])) < 1e-6
+
+
+# ----- for loops ---------------------------------------------------------------------------
+def range_loop(x, n):
+    for i in range(n):
+        x = x * 1.1 + math.sin(x) * i
+    return x
+
+
+@pytest.mark.parametrize("n", [0, 1, 7])
+def test_range_loop_zero_once_many(n):
+    assert check_grad(range_loop, 0.4, n) < 1e-6
+
+
+def range_start_stop_step(x):
+    total = 0.0
+    for i in range(10, 2, -3):
+        total = total + x**i
+    for j in range(1, 8, 2):
+        total = total * x + j
+    return total
+
+
+def test_range_with_start_stop_step():
+    assert check_grad(range_start_stop_step, 0.9) < 1e-6
+
+
+def trip_count_from_shape(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + x[i] * (i + 1.0)
+    return s
+
+
+def loop_over_array_rows(x, w):
+    total = 0.0
+    for row in x:
+        total = total + np.sum(np.tanh(row * w))
+    return total
+
+
+def test_loop_over_rows_of_a_constant_array():
+    x = np.arange(12.0).reshape(4, 3) / 10.0
+    assert check_grad(loop_over_array_rows, x, np.array([0.5, -1.0, 2.0]), wrt=1) < 1e-6
+
+
+def loop_over_list(x, weights):
+    for w in weights:
+        x = x * w + 1.0
+    return x
+
+
+def test_loop_over_a_list_and_a_tuple():
+    assert check_grad(loop_over_list, 0.7, [1.5, -0.5, 2.0]) < 1e-6
+    assert check_grad(loop_over_list, 0.7, (0.5,)) < 1e-6
+    assert check_grad(loop_over_list, 0.7, ()) < 1e-6
+
+
+def enumerate_and_zip(x, a, b):
+    for i, (u, v) in enumerate(zip(a, b)):
+        x = x * u + v * i + math.cos(x)
+    return x
+
+
+def test_enumerate_and_zip():
+    assert check_grad(enumerate_and_zip, 0.3, [1.1, 0.9, 1.2], [0.5, 0.25, -0.5]) < 1e-6
+
+
+def nested_three_levels(x, y):
+    for i in range(3):
+        for j in range(i + 1):
+            for k in range(2):
+                if (i + j + k) % 2 == 0:
+                    x = x * y + 0.1 * math.sin(x)
+                else:
+                    y = y * 0.9 + x * 0.01
+    return x + y
+
+
+def test_three_level_nesting():
+    assert check_grad(nested_three_levels, 0.5, 1.1, wrt=(0, 1)) < 1e-6
+
+
+def accumulate_in_loop(x):
+    total = 0.0
+    product = 1.0
+    for i in range(5):
+        total += x * i
+        product *= x + i
+        total -= product / 10.0
+        product /= 2.0
+        total **= 1.0
+    return total + product
+
+
+def test_augmented_assignment_in_loop():
+    assert check_grad(accumulate_in_loop, 0.8) < 1e-6
+
+
+# ----- while loops ---------------------------------------------------------------------------
+def newton_sqrt(a):
+    x = a
+    while abs(x * x - a) > 1e-12 * a:
+        x = 0.5 * (x + a / x)
+    return x
+
+
+@pytest.mark.parametrize("a", [2.0, 1e6, 4.0])
+def test_newton_while_loop(a):
+    assert s2sad.grad(newton_sqrt)(a) == pytest.approx(0.5 / math.sqrt(a), rel=1e-9)
+
+
+def grow_until(x):
+    y = x
+    steps = 0
+    while y < 10.0:
+        y = y * 1.5 + x
+        steps += 1
+    return y * steps
+
+
+@pytest.mark.parametrize("x", [0.5, 3.0, 20.0])
+def test_while_trip_count_depends_on_input(x):
+    assert check_grad(grow_until, x) < 1e-6
+
+
+# ----- break / continue ------------------------------------------------------------------
+def break_when_large(x, limit):
+    for i in range(20):
+        if x > limit:
+            break
+        x = x * 1.3 + 0.1
+    return x * x
+
+
+@pytest.mark.parametrize("limit", [0.0, 2.0, 1e9])
+def test_break_first_iteration_midway_never(limit):
+    assert check_grad(break_when_large, 0.5, limit) < 1e-6
+
+
+def skip_some(x):
+    total = 0.0
+    for i in range(8):
+        if i % 3 == 0:
+            continue
+        total = total + x**i
+    return total
+
+
+def test_continue():
+    assert check_grad(skip_some, 0.9) < 1e-6
+
+
+def nested_break_continue(x, y):
+    total = 0.0
+    for i in range(4):
+        for j in range(4):
+            if j > i:
+                break
+            if (i + j) % 2 == 1:
+                if x > 100.0:
+                    continue
+                total = total + x * y
+                continue
+            total = total + math.sin(x * j) * y
+        if total > 50.0:
+            break
+        x = x * 1.01
+    return total
+
+
+def test_break_and_continue_inside_if_inside_nested_loops():
+    assert check_grad(nested_break_continue, 0.7, 1.3, wrt=(0, 1)) < 1e-6
+
+
+def while_with_break(x):
+    while True:
+        x = x * 2.0 + math.sin(x)
+        if x > 5.0:
+            break
+    return x
+
+
+def test_while_true_with_break():
+    assert check_grad(while_with_break, 0.3) < 1e-6
+
+
+# ----- early return --------------------------------------------------------------------------
+def early_return(x):
+    if x < 0.0:
+        return -x * 3.0
+    y = x * x
+    if y > 4.0:
+        return y + x
+    return math.sqrt(y + 1.0)
+
+
+@pytest.mark.parametrize("x", [-1.0, 3.0, 1.0])
+def test_several_returns(x):
+    assert check_grad(early_return, x) < 1e-6
+
+
+def return_from_loop(x, limit):
+    for i in range(10):
+        x = x * 1.5
+        for j in range(3):
+            if x > limit:
+                return x * j + i
+            x = x + 0.1 * math.sin(x)
+    return -x
+
+
+@pytest.mark.parametrize("limit", [0.0, 5.0, 1e9])
+def test_early_return_from_inside_nested_loops(limit):
+    assert check_grad(return_from_loop, 0.4, limit) < 1e-6
+
+
+# ----- realistic -----------------------------------------------------------------------------
+def rnn(W, U, xs, h):
+    for x in xs:
+        h = np.tanh(W @ h + U @ x)
+    return np.sum(h * h)
+
+
+def test_recurrent_network_over_rows():
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(4, 4)) * 0.5
+    U = rng.normal(size=(4, 3)) * 0.5
+    xs = rng.normal(size=(6, 3))
+    h = rng.normal(size=4)
+    assert check_grad(rnn, W, U, xs, h, wrt=(0, 1, 3)) < 1e-6
+
+
+def long_loop(x, a):
+    for i in range(100_000):
+        x = x * a + 0.001 * math.sin(x)
+    return x
+
+
+def test_a_loop_of_100000_iterations():
+    dx, da = s2sad.grad(long_loop, wrt=(0, 1))(0.5, 0.99999)
+    assert check_grad(long_loop, 0.5, 0.99999, wrt=(0, 1), rtol=1e-4) < 1e-4
+    assert math.isfinite(dx) and math.isfinite(da)
+
+
+def test_loop_tape_holds_one_float_per_iteration():
+    source = s2sad.grad(long_loop, wrt=(0, 1)).source_for(0.5, 0.9)
+    assert source.count("tape.append(") == 1
+    assert source.count("tape.pop()") == 1
