@@ -12,6 +12,7 @@ generated function.
 from __future__ import annotations
 
 import functools
+import inspect
 import numbers
 from typing import Callable
 
@@ -19,7 +20,14 @@ from . import pipeline
 from .errors import NonScalarOutputError, S2SADError
 from .parse import ParsedFunction
 
-_NUMBERS = numbers.Number
+
+def _is_number_type(t: type) -> bool:
+    return issubclass(t, numbers.Number) and t is not bool
+
+
+def _key(args: tuple, kwargs: dict) -> tuple:
+    """What specialisation depends on: the types of the arguments."""
+    return tuple(map(type, args)), tuple((k, type(v)) for k, v in kwargs.items())
 
 
 class InvalidArgumentError(S2SADError, ValueError):
@@ -72,7 +80,9 @@ class DerivativeFunction:
     def __init__(self, function: Callable, wrt, mode: str, optimize: bool):
         if not callable(function):
             raise InvalidArgumentError(f"s2sad.{mode} needs a function, not {function!r}")
-        self.function = function
+        # Decorators under s2sad are stripped: s2sad differentiates the function as written
+        # beneath them (functools.wraps / lru_cache wrappers lead back to it).
+        self.function = inspect.unwrap(function)
         self.wrt = wrt
         self.mode = mode
         self.optimize = optimize
@@ -83,15 +93,36 @@ class DerivativeFunction:
         self.__qualname__ = self.__name__
         self.__wrapped__ = function
 
-    def _compile(self, types: tuple = ()) -> pipeline.codegen.CompiledDerivative:
-        scalars = tuple(issubclass(t, _NUMBERS) and t is not bool for t in types)
-        return pipeline.compiled(self.function, self.wrt, self.mode, self.optimize, scalars)
+    def _numbers(self, key: tuple) -> frozenset[str]:
+        """The parameters that are Python numbers at a call whose argument types are ``key``:
+        numbers passed positionally or by keyword, and numbers left to their defaults."""
+        types, keyword_types = key
+        code = getattr(self.function, "__code__", None)
+        if code is None:  # not a Python function: the pipeline will say so
+            return frozenset()
+        positional = code.co_varnames[: code.co_argcount]
+        numbers = {name for name, t in zip(positional, types) if _is_number_type(t)}
+        numbers |= {name for name, t in keyword_types if _is_number_type(t)}
+        passed = set(positional[: len(types)]) | {name for name, _ in keyword_types}
+        defaults = dict(
+            zip(
+                positional[len(positional) - len(self.function.__defaults__ or ()) :],
+                self.function.__defaults__ or (),
+            )
+        )
+        defaults.update(self.function.__kwdefaults__ or {})
+        numbers |= {n for n, v in defaults.items() if n not in passed and _is_number_type(type(v))}
+        return frozenset(numbers)
 
-    def _build(self, types: tuple):
-        """The generated function for positional arguments of these types (specialised to
-        Python numbers where the arguments are numbers), compiled on first use."""
-        self._compiled = compiled = self._compile(types)
-        call = self._calls[types] = compiled.bind(self.function)
+    def _compile(self, key: tuple | None = None) -> pipeline.codegen.CompiledDerivative:
+        numbers = self._numbers(key) if key is not None else frozenset()
+        return pipeline.compiled(self.function, self.wrt, self.mode, self.optimize, numbers)
+
+    def _build(self, key: tuple):
+        """The generated function for arguments of these types (specialised to Python
+        numbers where the arguments are numbers), compiled on first use."""
+        self._compiled = compiled = self._compile(key)
+        call = self._calls[key] = compiled.bind(self.function)
         return call
 
     @property
@@ -99,13 +130,13 @@ class DerivativeFunction:
         """The generated derivative source for arguments of unknown kind."""
         return self._compile().source
 
-    def source_for(self, *args) -> str:
-        """The source specialised for arguments like ``args`` (numbers vs arrays)."""
-        return self._compile(tuple(map(type, args))).source
+    def source_for(self, *args, **kwargs) -> str:
+        """The source specialised for arguments like these (numbers vs arrays)."""
+        return self._compile(_key(args, kwargs)).source
 
     def __call__(self, *args, **kwargs):
-        types = tuple(map(type, args))
-        call = self._calls.get(types) or self._build(types)
+        key = (tuple(map(type, args)), tuple((k, type(v)) for k, v in kwargs.items()))
+        call = self._calls.get(key) or self._build(key)
         try:
             return call(*args, **kwargs)
         except NonScalarOutputError as error:
@@ -130,8 +161,8 @@ class VJPFunction(DerivativeFunction):
     """``vjp(f)``: call with f's arguments and ``seed=`` of the output's shape."""
 
     def __call__(self, *args, seed, **kwargs):
-        types = tuple(map(type, args))
-        call = self._calls.get(types) or self._build(types)
+        key = _key(args, kwargs)
+        call = self._calls.get(key) or self._build(key)
         kwargs[self._compiled.seed_name] = seed
         return call(*args, **kwargs)
 
@@ -176,4 +207,4 @@ def source(function: Callable, wrt=0, *, optimize: bool = True, mode: str = "gra
         raise InvalidArgumentError(f"mode must be 'grad', 'value_and_grad' or 'vjp', not {mode!r}")
     if isinstance(function, DerivativeFunction):
         function = function.function
-    return pipeline.compiled(function, wrt, mode, optimize).source
+    return pipeline.compiled(inspect.unwrap(function), wrt, mode, optimize).source

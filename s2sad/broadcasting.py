@@ -31,6 +31,11 @@ class Shapes:
     def __init__(self) -> None:
         self._before: dict[int, dict[str, Shape]] = {}
         self._result: dict[int, Shape] = {}
+        self._parameters: dict[str, Shape] = {}
+
+    def of_parameter(self, name: str) -> Shape | None:
+        """The shape a parameter arrives with (empty for a Python number)."""
+        return self._parameters.get(name)
 
     def before(self, statement) -> dict[str, Shape]:
         return self._before.get(id(statement), {})
@@ -57,6 +62,7 @@ def analyze_shapes(body, kinds: dict[str, str | None], resolve) -> Shapes:
         name: (Shape() if kind == "scalar" else Shape({f"param:{name}"}))
         for name, kind in kinds.items()
     }
+    shapes._parameters = dict(state)
     _Analysis(shapes, resolve).block(body, state)
     return shapes
 

@@ -50,9 +50,9 @@ class NonDifferentiableError(S2SADError):
         self.name = name
         reason = why or "it has no derivative rule and no Python source s2sad could read"
         super().__init__(
-            f"cannot differentiate through {name}: {reason}. Register a rule with "
-            f"@s2sad.rules.defvjp({name}, ...) (see s2sad.rules), or keep {name}'s "
-            "arguments out of the differentiated computation",
+            f"cannot differentiate through {name}: {reason}. Register a rule, for example "
+            f's2sad.defvjp({name}, "x, /", x="g * <derivative of {name} at x>"), or keep '
+            f"{name}'s arguments out of the differentiated computation",
             location,
         )
 

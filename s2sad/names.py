@@ -188,12 +188,16 @@ class Bindings:
     def name_for(self, obj: object, preferred: str) -> str:
         if id(obj) in self._names:
             return self._names[id(obj)]
-        candidates = [preferred] + [n for n in self._used if n != preferred]
-        for name in candidates:
-            if name in self._used and self._lookup(name) is obj:
-                self._names[id(obj)] = name
-                return name
-        name = self.namer.fresh(preferred)
+        # 1. a name the user's function itself uses for obj; 2. the preferred name, when the
+        # user's globals or builtins already hold obj under it; 3. a fresh, bound name
+        used = [n for n in [preferred, *self._used] if n in self._used and self._lookup(n) is obj]
+        if used:
+            name = used[0]
+        elif self._lookup(preferred) is obj:
+            name = preferred
+            self.namer.reserve(name)
+        else:
+            name = self.namer.fresh(preferred)
+            self.bound[name] = obj
         self._names[id(obj)] = name
-        self.bound[name] = obj
         return name

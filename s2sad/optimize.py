@@ -153,10 +153,20 @@ class _Optimizer:
         for statement in block:
             if isinstance(statement, gast.Assign) and self.folds(statement):
                 folded = fold(statement.value)
+                if self.aliases(statement, folded):
+                    continue
                 if gast.dump(folded) != gast.dump(statement.value):
                     statement.value = folded
                     changed = True
         return changed
+
+    def aliases(self, statement: gast.Assign, value: gast.expr) -> bool:
+        """Whether ``target = value`` would make an in-place-updated adjoint share another
+        name's object (``dx = 0.0 + g`` must stay a fresh array when ``dx`` is updated in place)."""
+        target = statement.targets[0].id
+        return target in self.derivative.accumulators and isinstance(
+            value, (gast.Name, gast.Subscript)
+        )
 
     def folds(self, statement: gast.Assign) -> bool:
         target = statement.targets[0]

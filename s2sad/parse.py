@@ -134,13 +134,17 @@ def parse_function(function: Callable) -> ParsedFunction:
         )
     code = function.__code__
     filename = code.co_filename
+    defined = Location(filename, code.co_firstlineno)
     try:
         lines, first_line = inspect.getsourcelines(function)
     except (OSError, TypeError) as error:
         raise SourceUnavailableError(
-            f"cannot read the source of {function.__qualname__} (defined in {filename}): "
-            f"{error}. Define the function in a .py file so s2sad can read it"
+            f"cannot read the source of {function.__qualname__}: {error}. Define the function "
+            "in a .py file so s2sad can read it",
+            defined,
         ) from None
+    if function.__name__ == "<lambda>":
+        lines = _lambda_lines(code, lines, first_line)
     source = textwrap.dedent("".join(lines))
     tree = _find_definition(source, function, Location(filename, first_line))
     gast.increment_lineno(tree, first_line - 1)
@@ -159,6 +163,16 @@ def parse_function(function: Callable) -> ParsedFunction:
         local_names=frozenset(assigned_names(tree)),
         closure=closure,
     )
+
+
+def _lambda_lines(code, lines: list[str], first_line: int) -> list[str]:
+    """All the lines a lambda's code spans (inspect may stop at the first line)."""
+    last_line = max(
+        (line for _, _, line in code.co_lines() if line is not None), default=first_line
+    )
+    if first_line + len(lines) - 1 >= last_line:
+        return lines
+    return [linecache.getline(code.co_filename, n) for n in range(first_line, last_line + 1)]
 
 
 def assigned_names(function: gast.FunctionDef) -> set[str]:
@@ -222,6 +236,12 @@ def _find_definition(source: str, function: Callable, where: Location) -> gast.F
             "write it as a `def`"
         )
     lam = candidates[0]
+    last_line = max((line for _, _, line in code.co_lines() if line is not None), default=0)
+    lambda_last = where.line + getattr(lam.body, "end_lineno", 1) - 1
+    if lambda_last < last_line:
+        raise SourceUnavailableError(
+            f"{where}: cannot read the whole lambda being differentiated; write it as a `def`"
+        )
     body = [gast.Return(value=lam.body)]
     gast.copy_location(body[0], lam)
     definition = gast.FunctionDef(

@@ -8,7 +8,6 @@ Each stage is a module with one job; :func:`derive` runs them in order and
 
 from __future__ import annotations
 
-import numbers
 from typing import Callable
 
 from . import cache, codegen
@@ -20,12 +19,13 @@ from .reverse import Derivative, reverse
 
 
 def derive(
-    function: Callable, wrt, mode: str, optimize: bool = True, scalars: tuple[bool, ...] = ()
+    function: Callable, wrt, mode: str, optimize: bool = True, numbers: frozenset[str] = frozenset()
 ) -> Derivative:
     """The derivative tree of ``function``; ``wrt`` as accepted by ``s2sad.grad``.
 
-    ``scalars[i]`` says the i-th positional argument is a Python number (parameters
-    annotated ``float`` or ``int`` are taken to be numbers too).
+    ``numbers`` names the parameters that are Python numbers at the calls this derivative
+    serves (parameters annotated ``float`` or ``int`` count as numbers too); the generated
+    code then does no broadcasting bookkeeping for them.
     """
     from .api import resolve_wrt  # argument checking lives with the public API
 
@@ -34,27 +34,11 @@ def derive(
     names, as_tuple = resolve_wrt(parsed, normalized.parameters, wrt)
     activity = analyze(normalized, names)
     kinds = annotated_kinds(parsed)
-    if scalars:
-        kinds.update(_call_kinds(parsed, scalars))
+    kinds.update({name: "scalar" for name in numbers})
     derivative = reverse(normalized, activity, names, mode, as_tuple, kinds)
     if optimize:
         derivative = optimize_derivative(derivative)
     return derivative
-
-
-def _call_kinds(parsed, scalars: tuple[bool, ...]) -> dict[str, str]:
-    """Kinds at a call: numbers passed, and numbers left to their defaults."""
-    positional = [a.id for a in [*parsed.tree.args.posonlyargs, *parsed.tree.args.args]]
-    kinds = {name: "scalar" for name, scalar in zip(positional, scalars) if scalar}
-    defaults = parsed.function.__defaults__ or ()
-    for name, default in zip(positional[len(positional) - len(defaults) :], defaults):
-        if positional.index(name) >= len(scalars) and _is_number(default):
-            kinds[name] = "scalar"
-    return kinds
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Number) and not isinstance(value, bool)
 
 
 def annotated_kinds(parsed) -> dict[str, str]:
@@ -68,25 +52,28 @@ def annotated_kinds(parsed) -> dict[str, str]:
 
 
 def compiled(
-    function: Callable, wrt, mode: str, optimize: bool = True, scalars: tuple[bool, ...] = ()
+    function: Callable,
+    wrt,
+    mode: str,
+    optimize: bool = True,
+    numbers: frozenset[str] = frozenset(),
 ) -> codegen.CompiledDerivative:
     """The compiled derivative, from the cache when this one was built before."""
-    key = cache.key_for(function, _hashable(wrt), mode, optimize, scalars)
+    key = cache.key_for(function, _hashable(wrt), mode, optimize, numbers)
 
     def build() -> codegen.CompiledDerivative:
-        derivative = derive(function, wrt, mode, optimize, scalars)
+        derivative = derive(function, wrt, mode, optimize, numbers)
         source = codegen.derivative_source(derivative)
-        return codegen.compile_derivative(derivative, source, filename_for(derivative, scalars))
+        return codegen.compile_derivative(derivative, source, filename_for(derivative, numbers))
 
     return cache.lookup(key, build)
 
 
-def filename_for(derivative: Derivative, scalars: tuple[bool, ...] = ()) -> str:
+def filename_for(derivative: Derivative, numbers: frozenset[str] = frozenset()) -> str:
     function = derivative.function.parsed.function
     module = getattr(function, "__module__", None) or "__main__"
     wrt = ",".join(derivative.wrt)
-    kinds = "".join("s" if s else "a" for s in scalars)
-    suffix = f" {kinds}" if kinds else ""
+    suffix = f" numbers={','.join(sorted(numbers))}" if numbers else ""
     return f"<s2sad:{module}.{function.__qualname__} {derivative.mode} {wrt}{suffix}>"
 
 

@@ -41,21 +41,17 @@ pushed is decided by :mod:`s2sad.tape` from what those rules read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
 
 import gast
 
 from .activity import Activity, walk_statements
+from .adjoints import RESULT, Adjoints, AssignmentAdjoint
 from .broadcasting import analyze_shapes
-from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .names import Bindings
 from .normalize import NormalizedFunction
-from .primitives import Operation, classify
-from .rules import RuleError
 from .rules.registry import TEMPLATE_GLOBALS
 from .syntax import (
     assign,
-    attribute,
     binop,
     call,
     clone,
@@ -72,23 +68,6 @@ from .tape import TapePlan, Uses, plan_tape
 
 MODES = ("grad", "value_and_grad", "vjp")
 ADJOINT_SWEEP = "adjoint sweep"  # the comment that opens the adjoint sweep
-
-Builder = Callable[[gast.expr, gast.expr], gast.expr]  # (adjoint of result, result) → contribution
-
-
-@dataclass
-class Contribution:
-    """``d<operand> += build(g, ans)`` for one operand of one assignment."""
-
-    operand: str
-    build: Builder
-
-
-@dataclass
-class AssignmentPlan:
-    target: str
-    contributions: list[Contribution] = field(default_factory=list)
-    reads_result: bool = False
 
 
 @dataclass
@@ -111,6 +90,7 @@ class Derivative:
     mode: str
     adjoint_variables: set[str] = field(default_factory=set)
     temporaries: set[str] = field(default_factory=set)
+    accumulators: set[str] = field(default_factory=set)  # adjoints updated in place
 
     @property
     def inlinable(self) -> set[str]:
@@ -152,7 +132,8 @@ class _ReverseMode:
         self.namer = function.namer
         used = {n.id for n in gast.walk(self.parsed.tree) if isinstance(n, gast.Name)}
         self.bindings = Bindings(self.namer, self.parsed.lookup, used)
-        self.plans: dict[int, AssignmentPlan] = {}
+        self.plans: dict[int, AssignmentAdjoint] = {}
+        self.writes: set[int] = set()  # active container writes (c[i] = v, c.append(v))
         self.loops: dict[int, LoopPlan] = {}
         self.uses: dict[int, Uses] = {}
         self.tape_name = self.namer.fresh("tape")
@@ -160,18 +141,24 @@ class _ReverseMode:
         self.loop_stack: list[tuple[gast.stmt, LoopPlan]] = []
         self.saved: set[str] = set()  # adjoint-sweep temporaries (saved g, saved results)
         parameters = {name: kinds.get(name) for name in function.parameters}
-        self.shapes = analyze_shapes(function.tree.body, parameters, self.parsed.resolve)
+        body = function.tree.body
+        self.shapes = analyze_shapes(body, parameters, self.parsed.resolve)
+        self.adjoints = Adjoints(self.parsed, body, activity, self.shapes, self.global_name)
+
+    def global_name(self, template_name: str) -> str:
+        """The generated code's name for ``np``, ``math`` or a runtime helper."""
+        return self.bindings.name_for(TEMPLATE_GLOBALS[template_name], template_name)
 
     # ----- phase 1: what each statement's adjoint reads ---------------------------------
     def run(self) -> Derivative:
         body = self.function.tree.body[:-1]
         for statement in walk_statements(body):
-            if isinstance(statement, gast.Assign):
-                self.plan_assignment(statement)
-            elif isinstance(statement, gast.Expr):
-                self.check_effect(statement)
-            elif isinstance(statement, (gast.For, gast.While)):
+            if isinstance(statement, (gast.For, gast.While)):
                 self.plan_loop(statement)
+            elif self.adjoints.container_write(statement) is not None:
+                self.plan_container_write(statement)
+            elif isinstance(statement, gast.Assign):
+                self.plan_assignment(statement)
         self.plan_recording(body)
         return self.assemble(body)
 
@@ -200,121 +187,38 @@ class _ReverseMode:
                 uses.resupplied = statement.target.id
             elif loop.kind == "generic":
                 uses.resupplied = statement.target.id
+                if self.activity.is_active(statement.target.id):
+                    uses.after.add(statement.iter.id)  # read by add_at(..., iterable)
             if loop.counter:
                 uses.counter = loop.counter
                 uses.after.add(loop.counter)
 
     def needs_adjoint(self, statement) -> bool:
-        """A compound statement needs an adjoint when something inside is active or pushed."""
+        """A statement needs an adjoint when something in it is active or recorded."""
         if not isinstance(statement, (gast.If, gast.For, gast.While)):
-            return id(statement) in self.plans or id(statement) in self.tape_plan.pushes
+            own = id(statement)
+            return own in self.plans or own in self.writes or own in self.tape_plan.pushes
         inner = [*statement.body, *statement.orelse]
-        return any(id(s) in self.plans for s in walk_statements(inner)) or self.tape_plan.records(
-            inner
-        )
+        if isinstance(statement, gast.For) and self.activity.is_active(statement.target.id):
+            return True
+        active = any(id(s) in self.plans or id(s) in self.writes for s in walk_statements(inner))
+        return active or self.tape_plan.records(inner)
 
     def plan_assignment(self, statement: gast.Assign) -> None:
-        target = statement.targets[0]
-        if not isinstance(target, gast.Name):
-            if self.activity.is_active(getattr(target.value, "id", None)):
-                raise UnsupportedSyntaxError(
-                    "assigning into an array or list that carries a gradient",
-                    self.parsed.location(statement),
-                    hint="this arrives with subscript support",
-                )
+        adjoint = self.adjoints.of_assignment(statement)
+        if adjoint is None:
             return
-        if not self.activity.is_active(target.id):
-            return
-        operation = classify(statement.value, self.parsed.resolve)
-        plan = AssignmentPlan(target.id)
-        uses = Uses()
-        for operand, build, reads in self.contributions(operation, statement):
-            plan.contributions.append(Contribution(operand, build))
-            uses.before |= reads - {"__result__"}
-            plan.reads_result |= "__result__" in reads
-        if plan.reads_result:
-            uses.after.add(target.id)
-        self.plans[id(statement)] = plan
+        uses = Uses(before=adjoint.reads - {RESULT})
+        if RESULT in adjoint.reads:
+            uses.after.add(adjoint.target)
+        self.plans[id(statement)] = adjoint
         self.uses[id(statement)] = uses
 
-    def contributions(self, operation: Operation, statement):
-        """(operand, builder, primal names read) for each active operand."""
-        where = self.parsed.location(statement)
-        if operation.kind == "constant":
-            return []
-        if operation.kind == "copy":
-            source = operation.args[0].id
-            return [(source, lambda g, ans: g, set())] if self.activity.is_active(source) else []
-        if operation.kind == "primitive":
-            return self.rule_contributions(operation, statement)
-        if operation.kind in ("user", "unknown"):
-            if not any(self.activity.is_active(a) for a in operation.operands):
-                return []
-            if operation.kind == "user":
-                raise UnsupportedSyntaxError(
-                    f"differentiating through the call to {operation.name}()",
-                    where,
-                    hint="calls to your own functions arrive with call support",
-                )
-            raise NonDifferentiableError(operation.name, where)
-        raise UnsupportedSyntaxError(
-            f"a gradient flowing through a {operation.kind}",
-            where,
-            hint="subscripts and containers arrive with container support",
-        )
-
-    def rule_contributions(self, operation: Operation, statement):
-        where = self.parsed.location(statement)
-        rule = operation.rule
-        try:
-            bound = rule.bind(operation.args, operation.keywords)
-        except RuleError as error:
-            raise UnsupportedSyntaxError(f"this call of {operation.name}: {error}", where) from None
-        found = []
-        for param in rule.derivatives:
-            operand = bound[param]
-            if not (isinstance(operand, gast.Name) and self.activity.is_active(operand)):
-                continue
-            reads = set()
-            for name in rule.reads(param, bound):
-                if name == "ans":
-                    reads.add("__result__")
-                elif name != "g":
-                    reads |= {n.id for n in gast.walk(bound[name]) if isinstance(n, gast.Name)}
-            unbroadcast = param in rule.unbroadcast and not self.shapes.same(statement, operand)
-            scalar = self.shapes.before(statement).get(operand.id) == frozenset()
-            if unbroadcast and not scalar:
-                reads.add(operand.id)
-            build = self.rule_builder(rule, bound, param, operand.id, unbroadcast, scalar)
-            found.append((operand.id, build, reads))
-        return found
-
-    def rule_builder(self, rule, bound, param, operand, unbroadcast: bool, scalar: bool) -> Builder:
-        """Builds the contribution; a number broadcast against an array gets ``np.sum(...)``."""
-
-        def build(g, ans):
-            expr = rule.instantiate(param, bound, g, ans, self.global_name)
-            if unbroadcast and scalar:
-                expr = call(attribute(load(self.global_name("np")), "sum"), [expr])
-            elif unbroadcast:
-                expr = call(load(self.global_name("unbroadcast")), [expr, load(operand)])
-            return expr
-
-        return build
-
-    def global_name(self, template_name: str) -> str:
-        return self.bindings.name_for(TEMPLATE_GLOBALS[template_name], template_name)
-
-    def check_effect(self, statement: gast.Expr) -> None:
-        value = statement.value
-        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute):
-            receiver = value.func.value
-            if isinstance(receiver, gast.Name) and self.activity.is_active(receiver.id):
-                raise UnsupportedSyntaxError(
-                    f"calling .{value.func.attr}() on a value that carries a gradient",
-                    self.parsed.location(statement),
-                    hint="list methods arrive with container support",
-                )
+    def plan_container_write(self, statement) -> None:
+        container, _ = self.adjoints.container_write(statement)
+        if self.activity.is_active(container):
+            self.writes.add(id(statement))
+            self.uses[id(statement)] = Uses(before=self.adjoints.container_write_reads(statement))
 
     def plan_loop(self, loop) -> None:
         has_break = any(isinstance(s, gast.Break) for s in _own_statements(loop.body))
@@ -324,13 +228,9 @@ class _ReverseMode:
             counter = self.namer.fresh(f"n_{loop.target.id}") if has_break else None
             plan = LoopPlan("range", has_break, counter=counter)
         else:
-            if self.activity.is_active(loop.target.id):
-                raise UnsupportedSyntaxError(
-                    "a gradient flowing through the elements of a for loop's iterable",
-                    self.parsed.location(loop),
-                    hint="iterate over range(len(...)) and index, or wait for container support",
-                )
             plan = LoopPlan("generic", has_break, counter=self.namer.fresh(f"n_{loop.target.id}"))
+            if self.activity.is_active(loop.target.id):
+                self.adjoints.accumulators.add(loop.iter.id)
         self.loops[id(loop)] = plan
 
     # ----- phase 2: the primal sweep ----------------------------------------------------
@@ -344,7 +244,16 @@ class _ReverseMode:
         out = []
         for statement in statements:
             line = getattr(statement, "lineno", None)
-            if isinstance(statement, gast.Assign):
+            write = self.adjoints.container_write(statement)
+            if write is not None:
+                container, index = write
+                if index is not None and id(statement) in self.tape_plan.pushes:
+                    old = call(load(self.global_name("snapshot")), [load(container), clone(index)])
+                    out.append(
+                        expression_statement(method_call(self.tape_name, "append", old), line)
+                    )
+                out.append(statement)
+            elif isinstance(statement, gast.Assign):
                 if id(statement) in self.tape_plan.pushes:
                     out.append(self.push(statement.targets[0].id, line))
                 out.append(statement)
@@ -379,7 +288,8 @@ class _ReverseMode:
             return [_with_body(loop, body)]
         out = []
         if plan.kind == "generic":
-            plan.target_pushed = loop.target.id in self.adjoint_reads(loop.body)
+            target = loop.target.id
+            plan.target_pushed = target in self.adjoint_reads(loop.body)
         if plan.counter:
             if id(loop) in self.tape_plan.counter_pushes:
                 out.append(self.push(plan.counter, line))
@@ -412,7 +322,9 @@ class _ReverseMode:
         out = []
         for statement in reversed(statements):
             line = getattr(statement, "lineno", None)
-            if isinstance(statement, gast.Assign):
+            if self.adjoints.container_write(statement) is not None:
+                fragment = self.adjoint_container_write(statement)
+            elif isinstance(statement, gast.Assign):
                 fragment = self.adjoint_assignment(statement)
             elif isinstance(statement, gast.If) and self.needs_adjoint(statement):
                 fragment = [
@@ -448,7 +360,7 @@ class _ReverseMode:
             self.saved.add(saved)
             out.append(assign(saved, load(adjoint)))
             g = load(saved)
-            if pushed and plan.reads_result:
+            if pushed and RESULT in plan.reads:
                 result = self.namer.fresh(f"{name}_next")
                 self.saved.add(result)
                 out.append(assign(result, load(name)))
@@ -462,12 +374,31 @@ class _ReverseMode:
             out += restore
         return out
 
-    def accumulate(self, plan: AssignmentPlan, g, ans) -> list[gast.stmt]:
+    def accumulate(self, plan: AssignmentAdjoint, g, ans) -> list[gast.stmt]:
         out = []
         for contribution in plan.contributions:
-            adjoint = self.adjoint_name(contribution.operand)
-            value = contribution.build(clone(g), clone(ans))
-            out.append(assign(adjoint, binop(load(adjoint), "+", value)))
+            operand = contribution.operand
+            adjoint = self.adjoint_name(operand)
+            value = contribution.build(clone(g), clone(ans), adjoint)
+            if not contribution.update:
+                value = self.adjoints.combine(operand, adjoint, value)
+            out.append(assign(adjoint, value))
+        return out
+
+    def adjoint_container_write(self, statement) -> list[gast.stmt]:
+        """``c[i] = v`` / ``c.append(v)``: the adjoint, then the undo if one was recorded."""
+        out = []
+        if id(statement) in self.writes:
+            out += self.adjoints.of_container_write(statement, self.adjoint_name)
+        if id(statement) in self.tape_plan.pushes:
+            container, index = self.adjoints.container_write(statement)
+            if index is None:
+                out.append(expression_statement(method_call(container, "pop")))
+            else:
+                target = gast.Subscript(
+                    value=load(container), slice=_slice_of(statement), ctx=gast.Store()
+                )
+                out.append(assign(target, self.pop()))
         return out
 
     def adjoint_loop(self, loop) -> list[gast.stmt]:
@@ -486,10 +417,23 @@ class _ReverseMode:
         else:
             if plan.target_pushed:
                 body.insert(0, assign(loop.target.id, self.pop(), line))
-            underscore = self.namer.fresh("_")
-            header = for_statement(
-                underscore, call(load("range"), [load(plan.counter)]), body, line
-            )
+            target = loop.target.id if isinstance(loop, gast.For) else None
+            if target is not None and self.activity.is_active(target):
+                # the element came from ``iterable[k]``: its adjoint goes back there
+                index = self.namer.fresh("k")
+                sequence = loop.iter.id
+                d_sequence, d_target = self.adjoint_name(sequence), self.adjoint_name(target)
+                add_at = call(
+                    load(self.global_name("add_at")),
+                    [load(d_sequence), load(index), load(d_target), load(sequence)],
+                )
+                body.append(assign(d_sequence, add_at, line))
+                body.append(assign(d_target, const(0.0), line))
+                steps = call(load("reversed"), [call(load("range"), [load(plan.counter)])])
+            else:
+                index = self.namer.fresh("_")
+                steps = call(load("range"), [load(plan.counter)])
+            header = for_statement(index, steps, body, line)
         out = [header]
         if id(loop) in self.tape_plan.before_loop:
             out.append(assign(loop.target.id, self.pop(), line))
@@ -536,7 +480,13 @@ class _ReverseMode:
             call(load(self.global_name("cast_like")), [load(self.adjoint_name(w)), load(w)])
             for w in self.wrt
         ]
-        result = gast.Tuple(elts=gradients, ctx=gast.Load()) if self.as_tuple else gradients[0]
+        may_share = [w for w in self.wrt if self.shapes.of_parameter(w) != frozenset()]
+        if len(may_share) > 1:  # two array gradients may be one object (x + y)
+            result = call(load(self.global_name("distinct")), gradients)
+        elif self.as_tuple:
+            result = gast.Tuple(elts=gradients, ctx=gast.Load())
+        else:
+            result = gradients[0]
         if value_name is not None:
             result = gast.Tuple(elts=[load(value_name), result], ctx=gast.Load())
         final = gast.Return(value=result)
@@ -562,6 +512,7 @@ class _ReverseMode:
         derivative.lineno = line
         adjoints = set(self.namer.adjoint_names().values()) | self.saved
         temporaries = set(self.function.temporaries) | self.saved
+        accumulators = {self.adjoint_name(n) for n in self.adjoints.accumulators}
         return Derivative(
             derivative,
             dict(self.bindings.bound),
@@ -571,6 +522,7 @@ class _ReverseMode:
             self.mode,
             adjoints,
             temporaries,
+            accumulators,
         )
 
     def tape_used(self, statements) -> bool:
@@ -608,6 +560,11 @@ def _is_range(node: gast.expr) -> bool:
     return (
         isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == "range"
     )
+
+
+def _slice_of(statement):
+    """The subscript slice of ``c[i] = v`` (for the restore ``c[i] = tape.pop()``)."""
+    return clone(statement.targets[0].slice)
 
 
 def _own_statements(statements):

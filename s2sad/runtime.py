@@ -20,6 +20,16 @@ from .errors import NonScalarOutputError
 __all__ = [
     "unbroadcast",
     "cast_like",
+    "distinct",
+    "add_at",
+    "add_grad",
+    "element",
+    "zero_at",
+    "pop_last",
+    "snapshot",
+    "array_grad",
+    "repeat_grad",
+    "split_grad",
     "scalar_seed",
     "matmul_grad_left",
     "matmul_grad_right",
@@ -54,7 +64,8 @@ def unbroadcast(g, like):
 
 
 def cast_like(g, like):
-    """``g`` as the gradient of ``like``: a float for a number, an array of its shape for an array."""
+    """``g`` as the gradient of ``like``: a float for a number, an array of its shape for an
+    array, the same container (tuple, list, dict) for a container, zeros where ``g`` is 0.0."""
     if isinstance(like, np.ndarray):
         dtype = like.dtype if like.dtype.kind in "fc" else np.float64
         g = np.asarray(g, dtype=dtype)
@@ -67,7 +78,154 @@ def cast_like(g, like):
         return float(g)
     if isinstance(like, np.generic) and like.dtype.kind in "fc":
         return like.dtype.type(g)
+    if isinstance(like, (list, tuple)):
+        parts = g if isinstance(g, (list, tuple)) else [0.0] * len(like)
+        cast = [cast_like(part, item) for part, item in zip(parts, like)]
+        return type(like)(cast) if type(like) in (list, tuple) else type(like)(*cast)
+    if isinstance(like, dict):
+        parts = g if isinstance(g, dict) else {}
+        return {key: cast_like(parts.get(key, 0.0), item) for key, item in like.items()}
     return g
+
+
+def distinct(*gradients):
+    """The gradients as a tuple, copying any array that is the same object as an earlier one
+    (``x + y`` hands both operands the same adjoint array)."""
+    seen = set()
+    result = []
+    for g in gradients:
+        if isinstance(g, np.ndarray):
+            if id(g) in seen:
+                g = g.copy()
+            seen.add(id(g))
+        result.append(g)
+    return tuple(result)
+
+
+def add_grad(a, b):
+    """``a + b`` for gradients that may be containers (lists of element gradients, dicts);
+    0.0 stands for "no gradient". The result is always a new object."""
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        if not isinstance(a, (list, tuple)):
+            return [add_grad(a, item) for item in b] if _is_zero(a) else _mismatch(a, b)
+        if not isinstance(b, (list, tuple)):
+            return [add_grad(item, b) for item in a] if _is_zero(b) else _mismatch(a, b)
+        return [add_grad(x, y) for x, y in zip(a, b)]
+    if isinstance(a, dict) or isinstance(b, dict):
+        merged = dict(a) if isinstance(a, dict) else {}
+        for key, value in b.items() if isinstance(b, dict) else ():
+            merged[key] = add_grad(merged.get(key, 0.0), value)
+        return merged
+    return a + b
+
+
+def _is_zero(value) -> bool:
+    return type(value) is float and value == 0.0
+
+
+def _mismatch(a, b):
+    raise TypeError(f"cannot add gradients of a {type(a).__name__} and a {type(b).__name__}")
+
+
+def add_at(g, index, value, like):
+    """The adjoint of reading ``like[index]``: ``g`` with ``value`` added at ``index``.
+
+    ``g`` is 0.0 until the first contribution; then it is an array (or list, or dict) that
+    this function allocated, and later contributions go into it in place. Integer-array
+    indices with repeats accumulate every repeat.
+    """
+    if isinstance(like, np.ndarray):
+        if not isinstance(g, np.ndarray):
+            g = np.zeros(like.shape, dtype=np.result_type(like.dtype, float)) + g
+        if _is_fancy(index):
+            np.add.at(g, index, value)
+        else:
+            g[index] += value
+        return g
+    if isinstance(like, (list, tuple)):
+        if not isinstance(g, list):
+            g = [0.0] * len(like)
+        if isinstance(index, slice):
+            for position, part in zip(range(*index.indices(len(like))), value):
+                g[position] = add_grad(g[position], part)
+        else:
+            g[index] = add_grad(g[index], value)
+        return g
+    if isinstance(like, dict):
+        if not isinstance(g, dict):
+            g = {}
+        g[index] = add_grad(g.get(index, 0.0), value)
+        return g
+    raise TypeError(f"s2sad cannot differentiate indexing into a {type(like).__name__}")
+
+
+def _is_fancy(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(
+        isinstance(part, (list, np.ndarray)) and np.asarray(part).dtype.kind in "iu"
+        for part in parts
+    )
+
+
+def element(g, index):
+    """The gradient of ``container[index]`` inside the gradient ``g`` of the container
+    (0.0 when ``g`` is 0.0); array parts are copies, never views."""
+    if isinstance(g, np.ndarray):
+        part = g[index]
+        return part.copy() if isinstance(part, np.ndarray) else part
+    if isinstance(g, (list, tuple)):
+        if isinstance(index, slice):
+            return list(g[index])
+        return g[index]
+    if isinstance(g, dict):
+        return g.get(index, 0.0)
+    return 0.0
+
+
+def zero_at(g, index):
+    """``g`` with the gradient at ``index`` cleared (after ``container[index] = ...``)."""
+    if isinstance(g, np.ndarray):
+        g[index] = 0.0
+    elif isinstance(g, list):
+        if isinstance(index, slice):
+            for position in range(*index.indices(len(g))):
+                g[position] = 0.0
+        else:
+            g[index] = 0.0
+    elif isinstance(g, dict):
+        g.pop(index, None)
+    return g
+
+
+def pop_last(g):
+    """The gradient of the element ``list.append`` added last (0.0 when ``g`` is 0.0)."""
+    return g.pop() if isinstance(g, list) and g else 0.0
+
+
+def snapshot(container, index):
+    """A copy of ``container[index]`` to restore after ``container[index] = ...``."""
+    part = container[index]
+    return part.copy() if isinstance(part, np.ndarray) else part
+
+
+def array_grad(g, obj):
+    """The adjoint of ``obj`` in ``np.array(obj)``: ``g`` split back into obj's nesting."""
+    if isinstance(obj, (list, tuple)):
+        return [array_grad(g[position], item) for position, item in enumerate(obj)]
+    return g
+
+
+def repeat_grad(g, iterable):
+    """The adjoint of ``iterable`` in ``sum(iterable)``: ``g`` for every element."""
+    if isinstance(iterable, np.ndarray):
+        return np.broadcast_to(g, np.shape(iterable)[:1] + np.shape(g)).copy()
+    return [g] * len(iterable)
+
+
+def split_grad(g, arrays, axis):
+    """The adjoint of ``arrays`` in ``np.concatenate(arrays, axis)``."""
+    sizes = np.cumsum([np.shape(a)[axis] for a in arrays])[:-1]
+    return np.split(g, sizes, axis=axis)
 
 
 def scalar_seed(value):

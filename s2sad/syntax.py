@@ -102,7 +102,18 @@ def to_source(node: gast.AST) -> str:
     for child in gast.walk(node):
         if isinstance(child, gast.stmt) and getattr(child, "lineno", None) is None:
             child.lineno = 0  # the unparser only uses it to look up type comments
-    return gast.unparse(node).strip()
+    return gast.unparse(_NegativeConstants().visit(clone(node))).strip()
+
+
+class _NegativeConstants(gast.NodeTransformer):
+    """``Constant(-2.0)`` prints as ``-2.0``, which binds looser than ``**`` and ``.attr``;
+    spelt as a unary minus the unparser adds the parentheses it needs: ``(-2.0) ** 2``."""
+
+    def visit_Constant(self, node: gast.Constant):
+        value = node.value
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            return gast.UnaryOp(op=gast.USub(), operand=const(-value))
+        return node
 
 
 def clone(node):

@@ -46,7 +46,8 @@ class Uses:
 class TapePlan:
     """What the primal sweep records.
 
-    ``pushes``: ids of assignments that push their target's old value first.
+    ``pushes``: ids of assignments that push their target's old value first (and of
+    ``c[i] = v`` that push the old ``c[i]``; of ``c.append(v)`` that the adjoint undoes).
     ``counter_pushes``: ids of loops whose trip counter is pushed before it is reset.
     ``before_loop``: ids of loops whose target's value before the loop is pushed.
     ``maybe_unbound``: pushed names that may be unassigned when pushed (set to None first).
@@ -64,6 +65,24 @@ class TapePlan:
                 if id(inner) in self.pushes | self.counter_pushes | self.before_loop:
                     return True
         return False
+
+
+def _changed_in_place(statement) -> str | None:
+    """The container ``c`` of ``c[...] = v`` or ``c.append(v)``."""
+    if isinstance(statement, gast.Assign):
+        target = statement.targets[0]
+        if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+            return target.value.id
+        return None
+    if isinstance(statement, gast.Expr) and isinstance(statement.value, gast.Call):
+        func = statement.value.func
+        if (
+            isinstance(func, gast.Attribute)
+            and func.attr == "append"
+            and isinstance(func.value, gast.Name)
+        ):
+            return func.value.id
+    return None
 
 
 @dataclass
@@ -110,7 +129,13 @@ class _Analysis:
     def statement(self, statement, state: _State) -> _State | None:
         uses = self.uses.get(id(statement), Uses())
         state = _State(state.read | uses.before, state.unbound)
-        if isinstance(statement, gast.Assign):
+        changed = _changed_in_place(statement)
+        if changed is not None:
+            # c[i] = v or c.append(v): record (or undo) it when c was read, and c stays read,
+            # since its other parts still hold the values that were read
+            if changed in state.read:
+                self.plan.pushes.add(id(statement))
+        elif isinstance(statement, gast.Assign):
             target = statement.targets[0]
             if isinstance(target, gast.Name):
                 state = self.write(id(statement), target.id, state)

@@ -121,7 +121,25 @@ for _name in ("ravel", "flatten"):
     method(_name, "a, order='C'", a=_RESHAPE_BACK)
 method("squeeze", "a, axis=None", a=_RESHAPE_BACK)
 method("copy", "a, order='C'", shape="elementwise", a="g")
-defvjp(np.asarray, "a, dtype=None", a="g")
+defvjp(np.asarray, "a, dtype=None", containers=("a",), a="array_grad(g, a)")
+defvjp(np.array, "object, dtype=None", containers=("object",), object="array_grad(g, object)")
+defvjp(np.stack, "arrays, axis=0", containers=("arrays",), arrays="list(np.moveaxis(g, axis, 0))")
+defvjp(
+    np.concatenate,
+    "arrays, /, axis=0",
+    containers=("arrays",),
+    arrays="split_grad(g, arrays, axis)",
+)
+
+
+def _astype(args: BoundArguments) -> str:
+    dtype = args["dtype"]
+    name = getattr(dtype, "id", None) or getattr(dtype, "attr", "")
+    integral = name in ("int", "bool") or name.startswith(("int", "uint", "bool"))
+    return "0.0 * g" if integral else "g"
+
+
+method("astype", "a, dtype, order='K', casting='unsafe', subok=True, copy=True", a=_astype)
 defvjp(np.copy, "a, order='K'", a="g")
 attribute("real", "g", shape="elementwise")
 

@@ -17,6 +17,7 @@ primitive does not have), not when a user's function first hits them.
 from __future__ import annotations
 
 import ast
+import builtins
 import inspect
 import math
 from dataclasses import dataclass, field
@@ -32,6 +33,23 @@ from ..syntax import const, load, names_read, parse_expr, substitute
 TEMPLATE_GLOBALS: dict[str, Any] = {
     "np": np,
     "math": math,
+    **{
+        name: getattr(builtins, name)
+        for name in (
+            "float",
+            "int",
+            "len",
+            "list",
+            "tuple",
+            "range",
+            "slice",
+            "min",
+            "max",
+            "abs",
+            "sum",
+            "isinstance",
+        )
+    },
     **{name: getattr(runtime, name) for name in runtime.__all__},
 }
 _SPECIAL = ("g", "ans")
@@ -90,6 +108,7 @@ class Rule:
     derivatives: dict[str, Template] = field(default_factory=dict)
     unbroadcast: frozenset[str] = frozenset()
     result_shape: Callable[[BoundArguments], str | None] | None = None
+    containers: frozenset[str] = frozenset()
     _parsed: dict[str, gast.expr] = field(default_factory=dict, repr=False)
 
     @property
@@ -109,6 +128,7 @@ class Rule:
         unbroadcast: frozenset[str] = frozenset(),
         display_name: str | None = None,
         shape: str | Callable[[BoundArguments], str | None] | None = None,
+        containers: frozenset[str] = frozenset(),
     ) -> Rule:
         """Make a rule, checking its signature and templates."""
         name = display_name or display_name_of(primitive)
@@ -117,7 +137,15 @@ class Rule:
             result_shape = lambda bound, _shape=shape: _shape  # noqa: E731
         else:
             result_shape = shape
-        rule = cls(primitive, name, params, dict(derivatives), frozenset(unbroadcast), result_shape)
+        rule = cls(
+            primitive,
+            name,
+            params,
+            dict(derivatives),
+            frozenset(unbroadcast),
+            result_shape,
+            frozenset(containers),
+        )
         rule._check()
         return rule
 

@@ -39,6 +39,7 @@ def defvjp(
     unbroadcast: Iterable[str] = (),
     name: str | None = None,
     shape: str | Callable | None = None,
+    containers: Iterable[str] = (),
     **derivatives: Template,
 ) -> Any:
     """Register the reverse-mode rule of ``primitive``; returns ``primitive``.
@@ -52,13 +53,19 @@ def defvjp(
     omitted); ``unbroadcast`` lists parameters whose contribution must be summed back to the
     parameter's shape when NumPy broadcast it. ``shape`` says what shape the result has:
     "elementwise" (its operands broadcast together), "scalar" (a Python number), or a
-    function of the bound arguments returning one of those (None: unknown). A list of
-    primitives shares one rule.
+    function of the bound arguments returning one of those (None: unknown). ``containers``
+    lists parameters that take lists or tuples. A list of primitives shares one rule.
     """
     for each in _each(primitive):
         REGISTRY.add(
             Rule.define(
-                each, signature, derivatives, frozenset(unbroadcast), display_name=name, shape=shape
+                each,
+                signature,
+                derivatives,
+                frozenset(unbroadcast),
+                display_name=name,
+                shape=shape,
+                containers=frozenset(containers),
             )
         )
     return primitive

@@ -1,0 +1,302 @@
+"""What each core-language statement contributes to the adjoint sweep.
+
+For ``y = <operation>`` with ``y`` active, every active operand ``x`` gets a contribution
+built from ``g`` (the adjoint of ``y``) and ``ans`` (``y`` itself):
+
+====================  ==============================================================
+``y = np.sin(x)``      ``dx = dx + g * np.cos(x)`` (the rule's template)
+``y = x``              ``dx = dx + g``
+``y = x[i, 1:]``       ``dx = add_at(dx, (i, slice(1, None)), g, x)`` (in place once allocated)
+``y = (a, b)``         ``da = da + element(g, 0)``, ``db = db + element(g, 1)``
+``y[i] = v``           ``dv = dv + element(dy, i)``, then ``dy = zero_at(dy, i)``
+``ys.append(v)``       ``dv = dv + pop_last(dys)``
+====================  ==============================================================
+
+Contributions to a name that may hold a container use ``add_grad`` instead of ``+``.
+Names whose adjoint is updated in place (``add_at``, ``zero_at``, ``pop_last``) are
+*accumulators*: the optimiser never lets another name's array stand in for theirs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import gast
+
+from .activity import Activity, walk_statements
+from .broadcasting import Shapes
+from .errors import NonDifferentiableError, UnsupportedSyntaxError
+from .parse import ParsedFunction
+from .primitives import Operation, classify
+from .rules import RuleError
+from .syntax import attribute, call, clone, const, load
+
+#: (adjoint of the result, the result, the operand's adjoint name) → expression
+Builder = Callable[[gast.expr, gast.expr, str], gast.expr]
+RESULT = "__result__"  # in ``reads``: the statement's own result
+
+
+@dataclass
+class Contribution:
+    """``d<operand> = d<operand> + build(...)``, or ``d<operand> = build(...)`` when ``update``."""
+
+    operand: str
+    build: Builder
+    update: bool = False
+
+
+@dataclass
+class AssignmentAdjoint:
+    """The adjoint of ``target = ...``: contributions, and the primal names they read
+    (``RESULT`` standing for the target's new value)."""
+
+    target: str
+    contributions: list[Contribution] = field(default_factory=list)
+    reads: set[str] = field(default_factory=set)
+
+
+class Adjoints:
+    """Builds statement adjoints for one function; ``name_for`` names s2sad's helpers."""
+
+    def __init__(
+        self,
+        parsed: ParsedFunction,
+        body: list[gast.stmt],
+        activity: Activity,
+        shapes: Shapes,
+        name_for: Callable[[str], str],
+    ):
+        self.parsed = parsed
+        self.activity = activity
+        self.shapes = shapes
+        self.name_for = name_for
+        self.accumulators: set[str] = set()
+        self.numeric = _numeric_names(body, parsed)
+
+    # ----- helpers in generated code --------------------------------------------------
+    def helper(self, name: str, *args: gast.expr) -> gast.Call:
+        return call(load(self.name_for(name)), list(args))
+
+    def combine(self, operand: str, adjoint: str, value: gast.expr) -> gast.expr:
+        """``dx + value``, or ``add_grad(dx, value)`` when ``x`` may be a container."""
+        if operand in self.numeric:
+            return gast.BinOp(left=load(adjoint), op=gast.Add(), right=value)
+        return self.helper("add_grad", load(adjoint), value)
+
+    def active(self, node) -> bool:
+        return isinstance(node, gast.Name) and self.activity.is_active(node.id)
+
+    # ----- assignments ----------------------------------------------------------------
+    def of_assignment(self, statement: gast.Assign) -> AssignmentAdjoint | None:
+        """The adjoint of ``name = <operation>``, or None when the name is not active."""
+        target = statement.targets[0]
+        if not isinstance(target, gast.Name) or not self.activity.is_active(target.id):
+            return None
+        operation = classify(statement.value, self.parsed.resolve)
+        adjoint = AssignmentAdjoint(target.id)
+        handler = getattr(self, f"_{operation.kind}")
+        handler(operation, statement, adjoint)
+        return adjoint
+
+    def _constant(self, operation, statement, adjoint) -> None:
+        pass
+
+    def _copy(self, operation: Operation, statement, adjoint: AssignmentAdjoint) -> None:
+        source = operation.args[0]
+        if self.active(source):
+            adjoint.contributions.append(Contribution(source.id, lambda g, ans, d: g))
+
+    def _primitive(self, operation: Operation, statement, adjoint: AssignmentAdjoint) -> None:
+        rule = operation.rule
+        where = self.parsed.location(statement)
+        try:
+            bound = rule.bind(operation.args, operation.keywords)
+        except RuleError as error:
+            raise UnsupportedSyntaxError(f"this call of {operation.name}: {error}", where) from None
+        for param in rule.derivatives:
+            operand = bound[param]
+            if not self.active(operand):
+                continue
+            for name in rule.reads(param, bound):
+                if name == "ans":
+                    adjoint.reads.add(RESULT)
+                elif name != "g":
+                    adjoint.reads |= _names(bound[name])
+            unbroadcast = param in rule.unbroadcast and not self.shapes.same(statement, operand)
+            scalar = self.shapes.before(statement).get(operand.id) == frozenset()
+            if unbroadcast and not scalar:
+                adjoint.reads.add(operand.id)
+            build = self._rule_builder(rule, bound, param, operand.id, unbroadcast, scalar)
+            adjoint.contributions.append(Contribution(operand.id, build))
+
+    def _rule_builder(self, rule, bound, param, operand, unbroadcast, scalar) -> Builder:
+        """A number NumPy broadcast against an array gets ``np.sum(...)``; an operand of
+        unknown shape gets ``unbroadcast(..., operand)``."""
+
+        def build(g, ans, d):
+            expr = rule.instantiate(param, bound, g, ans, self.name_for)
+            if unbroadcast and scalar:
+                return call(attribute(load(self.name_for("np")), "sum"), [expr])
+            if unbroadcast:
+                return self.helper("unbroadcast", expr, load(operand))
+            return expr
+
+        return build
+
+    def _subscript(self, operation: Operation, statement, adjoint: AssignmentAdjoint) -> None:
+        container = statement.value.value
+        if not self.active(container):
+            return
+        index = index_value(statement.value.slice)
+        self.accumulators.add(container.id)
+        adjoint.reads |= {container.id} | _names(index)
+
+        def build(g, ans, d):
+            return self.helper("add_at", load(d), clone(index), g, load(container.id))
+
+        adjoint.contributions.append(Contribution(container.id, build, update=True))
+
+    def _tuple(self, operation: Operation, statement, adjoint: AssignmentAdjoint) -> None:
+        self._elements(list(enumerate(operation.args)), adjoint)
+
+    _list = _tuple
+
+    def _dict(self, operation: Operation, statement, adjoint: AssignmentAdjoint) -> None:
+        keys = statement.value.keys
+        self._elements(list(zip(keys, operation.args)), adjoint)
+
+    def _elements(self, pairs, adjoint: AssignmentAdjoint) -> None:
+        for key, element in pairs:
+            if not self.active(element):
+                continue
+            key_node = const(key) if isinstance(key, int) else key
+            adjoint.reads |= _names(key_node)
+            adjoint.contributions.append(
+                Contribution(
+                    element.id, lambda g, ans, d, k=key_node: self.helper("element", g, clone(k))
+                )
+            )
+
+    def _user(self, operation: Operation, statement, adjoint: AssignmentAdjoint) -> None:
+        if any(self.active(a) for a in operation.operands):
+            raise UnsupportedSyntaxError(
+                f"differentiating through the call to {operation.name}()",
+                self.parsed.location(statement),
+            )
+
+    def _unknown(self, operation: Operation, statement, adjoint: AssignmentAdjoint) -> None:
+        if any(self.active(a) for a in operation.operands):
+            raise NonDifferentiableError(operation.name, self.parsed.location(statement))
+
+    # ----- statements that change a container in place ---------------------------------
+    def container_write(self, statement) -> tuple[str, gast.expr | None] | None:
+        """(container, index) for ``c[i] = v`` and (list, None) for ``c.append(v)``."""
+        if isinstance(statement, gast.Assign):
+            target = statement.targets[0]
+            if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+                return target.value.id, index_value(target.slice)
+            return None
+        value = getattr(statement, "value", None)
+        if (
+            isinstance(statement, gast.Expr)
+            and isinstance(value, gast.Call)
+            and isinstance(value.func, gast.Attribute)
+            and value.func.attr == "append"
+            and isinstance(value.func.value, gast.Name)
+            and len(value.args) == 1
+            and not value.keywords
+        ):
+            return value.func.value.id, None
+        return None
+
+    def of_container_write(self, statement, adjoint_of: Callable[[str], str]) -> list[gast.stmt]:
+        """The adjoint statements of ``c[i] = v`` / ``c.append(v)`` (without any undo)."""
+        container, index = self.container_write(statement)
+        if not self.activity.is_active(container):
+            return []
+        self.accumulators.add(container)
+        d = adjoint_of(container)
+        value = statement.value if index is not None else statement.value.args[0]
+        out = []
+        if index is not None:
+            part = self.helper("element", load(d), clone(index))
+            if self.active(value):
+                part = self.helper("unbroadcast", part, load(value.id))
+                out.append(
+                    _assign(
+                        adjoint_of(value.id), self.combine(value.id, adjoint_of(value.id), part)
+                    )
+                )
+            out.append(_assign(d, self.helper("zero_at", load(d), clone(index))))
+            return out
+        part = self.helper("pop_last", load(d))
+        if self.active(value):
+            out.append(
+                _assign(adjoint_of(value.id), self.combine(value.id, adjoint_of(value.id), part))
+            )
+        else:
+            out.append(gast.Expr(value=part))
+        return out
+
+    def container_write_reads(self, statement) -> set[str]:
+        container, index = self.container_write(statement)
+        if not self.activity.is_active(container):
+            return set()
+        reads = _names(index) if index is not None else set()
+        value = statement.value if index is not None else None
+        if value is not None and self.active(value):
+            reads.add(value.id)
+        return reads
+
+
+def index_value(node: gast.expr) -> gast.expr:
+    """The index object a subscript's slice denotes: ``1:n`` → ``slice(1, n)``."""
+    if isinstance(node, gast.Slice):
+        parts = [
+            clone(p) if p is not None else const(None) for p in (node.lower, node.upper, node.step)
+        ]
+        while len(parts) > 2 and isinstance(parts[-1], gast.Constant) and parts[-1].value is None:
+            parts.pop()
+        return call(load("slice"), parts)
+    if isinstance(node, gast.Tuple):
+        return gast.Tuple(elts=[index_value(e) for e in node.elts], ctx=gast.Load())
+    return clone(node)
+
+
+def _names(node) -> set[str]:
+    if node is None:
+        return set()
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and n.id != "slice"}
+
+
+def _assign(name: str, value: gast.expr) -> gast.Assign:
+    return gast.Assign(
+        targets=[gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)],
+        value=value,
+        type_comment=None,
+    )
+
+
+def _numeric_names(body, parsed: ParsedFunction) -> set[str]:
+    """Names that certainly hold numbers or arrays: results of differentiable primitives,
+    and their operands (except parameters a rule declares may be containers)."""
+    numeric: set[str] = set()
+    for statement in walk_statements(body):
+        if not isinstance(statement, gast.Assign) or not isinstance(
+            statement.targets[0], gast.Name
+        ):
+            continue
+        operation = classify(statement.value, parsed.resolve)
+        rule = operation.rule
+        if operation.kind != "primitive" or not rule.differentiable:
+            continue
+        numeric.add(statement.targets[0].id)
+        try:
+            bound = rule.bind(operation.args, operation.keywords)
+        except RuleError:
+            continue
+        for param, node in bound.items():
+            if param not in rule.containers and isinstance(node, gast.Name):
+                numeric.add(node.id)
+    return numeric

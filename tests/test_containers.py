@@ -1,0 +1,261 @@
+"""End to end: tuples, lists, dicts, subscripts (reads and writes), array methods and
+attributes, checked against central finite differences."""
+
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad import check_grad
+
+R = np.random.default_rng(11)
+VEC = R.uniform(0.5, 1.5, size=6)
+MAT = R.uniform(0.5, 1.5, size=(4, 5))
+CUBE = R.uniform(0.5, 1.5, size=(2, 3, 4))
+
+
+# ----- tuples, lists, dicts ----------------------------------------------------------
+def tuple_build_and_unpack(x, y):
+    pair = (x * y, x + y)
+    a, b = pair
+    c, d = b, a
+    return c * d + pair[0] * 2.0
+
+
+def list_index_with_variable(x, y):
+    items = [x, y * 2.0, x * y]
+    total = 0.0
+    for i in range(3):
+        total = total + items[i] * (i + 1.0)
+    return total + items[-1]
+
+
+def dict_of_values(x, y):
+    params = {"scale": x, "shift": y * y}
+    return params["scale"] * 3.0 + params["shift"]
+
+
+@pytest.mark.parametrize("f", [tuple_build_and_unpack, list_index_with_variable, dict_of_values])
+def test_containers_of_scalars(f):
+    assert check_grad(f, 0.7, 1.3, wrt=(0, 1)) < 1e-6
+
+
+def list_append_in_loop(x):
+    values = []
+    for i in range(4):
+        values.append(x * (i + 1.0))
+    total = 0.0
+    for v in values:
+        total = total + v * v
+    return total
+
+
+def test_list_append_in_a_loop():
+    assert check_grad(list_append_in_loop, 0.9) < 1e-6
+
+
+def recurrence_through_a_list(x):
+    history = [x]
+    for i in range(5):
+        history.append(history[-1] * 0.5 + np.sin(history[i]))
+    return history[-1] + history[2]
+
+
+def test_list_read_while_it_grows():
+    assert check_grad(recurrence_through_a_list, 0.8) < 1e-6
+
+
+def stack_a_list(x):
+    rows = []
+    for i in range(3):
+        rows.append(x * (i + 1.0))
+    stacked = np.stack(rows)
+    return np.sum(stacked**2)
+
+
+def array_from_list(x, y):
+    v = np.array([x, y, x * y])
+    return np.sum(v**2 * np.array([1.0, 2.0, 3.0]))
+
+
+def test_stack_and_array_of_a_list():
+    assert check_grad(stack_a_list, VEC) < 1e-6
+    assert check_grad(array_from_list, 0.5, 1.5, wrt=(0, 1)) < 1e-6
+
+
+def sum_of_a_list(weights):
+    return sum(weights) * 2.0 + weights[0] * weights[1]
+
+
+def test_gradient_with_respect_to_a_list_and_a_tuple():
+    grad = s2sad.grad(sum_of_a_list)([1.0, 2.0, 3.0])
+    assert isinstance(grad, list) and grad == pytest.approx([4.0, 3.0, 2.0])
+    grad = s2sad.grad(sum_of_a_list)((1.0, 2.0, 3.0))
+    assert isinstance(grad, tuple) and grad == pytest.approx((4.0, 3.0, 2.0))
+    assert check_grad(sum_of_a_list, [1.0, 2.0, 3.0]) < 1e-6
+
+
+def loop_over_list_of_arrays(layers, x):
+    for w in layers:
+        x = np.tanh(w @ x)
+    return np.sum(x)
+
+
+def test_loop_over_a_list_of_weight_matrices():
+    layers = [R.normal(size=(3, 3)) * 0.5 for _ in range(3)]
+    assert check_grad(loop_over_list_of_arrays, layers, R.normal(size=3)) < 1e-6
+
+
+def dict_parameter(params, x):
+    return np.sum(np.tanh(params["w"] @ x + params["b"]))
+
+
+def test_gradient_with_respect_to_a_dict():
+    params = {"w": R.normal(size=(2, 3)), "b": R.normal(size=2)}
+    grad = s2sad.grad(dict_parameter)(params, R.normal(size=3))
+    assert set(grad) == {"w", "b"} and grad["w"].shape == (2, 3)
+    assert check_grad(dict_parameter, params, R.normal(size=3)) < 1e-6
+
+
+# ----- NumPy reads ----------------------------------------------------------------------
+def read_elements(x):
+    if x.ndim == 2:
+        return x[0, 1] * x[1, 2] + x[-1, -1] ** 2 + x[2, 3] + np.sum(x[1] * x[2])
+    return x[0] * x[1] + x[-1] ** 2
+
+
+def read_slices(x):
+    return np.sum(x[1:] * x[:-1]) + np.sum(x[::2] ** 2) + np.sum(x[-3:-1:1])
+
+
+def read_columns(x):
+    return np.sum(x[:, 0] * x[:, -1]) + np.sum(x[1] ** 2) + np.sum(x[1:3, ::2])
+
+
+def read_ellipsis(x):
+    return np.sum(x[..., 1] ** 2) + np.sum(x[0, ...] * 3.0)
+
+
+def read_mask(x):
+    return np.sum(x[x > 1.0] ** 2)
+
+
+def read_integer_array(x):
+    picks = np.array([0, 2, 2, 5])
+    return np.sum(x[picks] ** 2)
+
+
+@pytest.mark.parametrize(
+    "f, x",
+    [
+        (read_elements, VEC),
+        (read_elements, MAT),
+        (read_slices, VEC),
+        (read_columns, MAT),
+        (read_ellipsis, CUBE),
+        (read_mask, VEC),
+        (read_integer_array, VEC),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_numpy_reads(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def test_rosenbrock():
+    x = R.uniform(-1.0, 1.0, size=10)
+    g = s2sad.grad(rosenbrock)(x)
+    expected = np.zeros_like(x)
+    expected[:-1] = -400.0 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2.0 * (1.0 - x[:-1])
+    expected[1:] += 200.0 * (x[1:] - x[:-1] ** 2)
+    assert np.allclose(g, expected)
+
+
+def element_loop(x):
+    s = 0.0
+    for i in range(len(x)):
+        s = s + x[i] * x[i - 1]
+    return s
+
+
+def test_elementwise_loop_reads():
+    assert check_grad(element_loop, VEC) < 1e-6
+
+
+# ----- NumPy writes into arrays made inside f ----------------------------------------------
+def write_elements(x):
+    n = x.shape[0]
+    y = np.zeros(n)
+    for i in range(n):
+        y[i] = x[i] * (i + 1.0)
+    y[1:] = y[1:] + y[:-1] * 0.5
+    y[0] += x[0] ** 2
+    return np.sum(y * y)
+
+
+def test_writes_into_an_array_made_inside():
+    assert check_grad(write_elements, VEC) < 1e-6
+
+
+def overwrite_after_read(x):
+    y = x * 1.0
+    z = np.sum(y**2)
+    y[2] = 5.0
+    y[0] = y[1] * z
+    return np.sum(y * x)
+
+
+def test_overwritten_values_are_restored_for_the_adjoint():
+    assert check_grad(overwrite_after_read, VEC) < 1e-6
+
+
+def cumulative(x):
+    out = np.zeros_like(x)
+    running = 0.0
+    for i in range(x.shape[0]):
+        running = running * 0.9 + x[i]
+        out[i] = running
+    return np.sum(out**2)
+
+
+def test_write_in_a_loop():
+    assert check_grad(cumulative, VEC) < 1e-6
+
+
+def test_callers_arrays_are_not_modified():
+    x = VEC.copy()
+    for f in (write_elements, overwrite_after_read, cumulative, rosenbrock, read_mask):
+        s2sad.grad(f)(x)
+        assert np.array_equal(x, VEC)
+
+
+# ----- shapes, lengths, module constants ------------------------------------------------------
+SCALE = 3.0
+
+
+def shapes_and_lengths(x):
+    n = x.shape[0]
+    k = n // 2
+    m = len(x)
+    size = x.size + x.ndim
+    return np.sum(x[:k]) * SCALE + np.sum(x[k:]) * m / size
+
+
+def test_integer_arithmetic_on_shapes_passes_through():
+    assert check_grad(shapes_and_lengths, VEC) < 1e-6
+
+
+# ----- methods and attributes ------------------------------------------------------------------
+def methods(x):
+    a = x.sum() + x.mean() * 2.0 + x.max() - x.min()
+    b = x.reshape(5, 4).transpose().dot(np.ones(5))
+    c = x.copy().ravel() * x.flatten()
+    d = x.T.squeeze().astype(float)
+    return a + np.sum(b) + np.sum(c) + np.sum(d[0]) + x.sum(axis=0).sum() * x.shape[0] + x.ndim
+
+
+def test_array_methods():
+    assert check_grad(methods, MAT) < 1e-6
