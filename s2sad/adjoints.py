@@ -54,6 +54,12 @@ class AssignmentAdjoint:
     target: str
     contributions: list[Contribution] = field(default_factory=list)
     reads: set[str] = field(default_factory=set)
+    #: a replacement for the primal statement (a helper's forward call), and the names it
+    #: assigns besides the target
+    primal: Callable[[], gast.stmt] | None = None
+    also_writes: set[str] = field(default_factory=set)
+    #: statements the adjoint runs before the contributions (a helper's backward call)
+    prelude: Callable[[gast.expr, gast.expr], list[gast.stmt]] | None = None
 
 
 class Adjoints:
@@ -73,6 +79,7 @@ class Adjoints:
         self.name_for = name_for
         self.accumulators: set[str] = set()
         self.numeric = _numeric_names(body, parsed)
+        self.calls = None  # set by reverse mode: a calls.CallSites
 
     # ----- helpers in generated code --------------------------------------------------
     def helper(self, name: str, *args: gast.expr) -> gast.Call:
@@ -180,10 +187,7 @@ class Adjoints:
 
     def _user(self, operation: Operation, statement, adjoint: AssignmentAdjoint) -> None:
         if any(self.active(a) for a in operation.operands):
-            raise UnsupportedSyntaxError(
-                f"differentiating through the call to {operation.name}()",
-                self.parsed.location(statement),
-            )
+            self.calls.differentiate(operation, statement, adjoint)
 
     def _unknown(self, operation: Operation, statement, adjoint: AssignmentAdjoint) -> None:
         if any(self.active(a) for a in operation.operands):

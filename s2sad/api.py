@@ -25,6 +25,13 @@ def _is_number_type(t: type) -> bool:
     return issubclass(t, numbers.Number) and t is not bool
 
 
+def _shift(wrt):
+    """``wrt`` of a bound method, counted from the parameter after ``self``."""
+    if isinstance(wrt, (tuple, list)):
+        return tuple(_shift(w) for w in wrt)
+    return wrt + 1 if isinstance(wrt, int) and not isinstance(wrt, bool) and wrt >= 0 else wrt
+
+
 def _key(args: tuple, kwargs: dict) -> tuple:
     """What specialisation depends on: the types of the arguments."""
     return tuple(map(type, args)), tuple((k, type(v)) for k, v in kwargs.items())
@@ -82,7 +89,13 @@ class DerivativeFunction:
             raise InvalidArgumentError(f"s2sad.{mode} needs a function, not {function!r}")
         # Decorators under s2sad are stripped: s2sad differentiates the function as written
         # beneath them (functools.wraps / lru_cache wrappers lead back to it).
-        self.function = inspect.unwrap(function)
+        function = inspect.unwrap(function)
+        self.receiver: tuple = ()
+        if inspect.ismethod(function):  # obj.method: differentiate the function, obj first
+            self.receiver = (function.__self__,)
+            function = function.__func__
+            wrt = _shift(wrt)
+        self.function = function
         self.wrt = wrt
         self.mode = mode
         self.optimize = optimize
@@ -132,9 +145,11 @@ class DerivativeFunction:
 
     def source_for(self, *args, **kwargs) -> str:
         """The source specialised for arguments like these (numbers vs arrays)."""
-        return self._compile(_key(args, kwargs)).source
+        return self._compile(_key(self.receiver + args, kwargs)).source
 
     def __call__(self, *args, **kwargs):
+        if self.receiver:
+            args = self.receiver + args
         key = (tuple(map(type, args)), tuple((k, type(v)) for k, v in kwargs.items()))
         call = self._calls.get(key) or self._build(key)
         try:
@@ -161,6 +176,7 @@ class VJPFunction(DerivativeFunction):
     """``vjp(f)``: call with f's arguments and ``seed=`` of the output's shape."""
 
     def __call__(self, *args, seed, **kwargs):
+        args = self.receiver + args
         key = _key(args, kwargs)
         call = self._calls.get(key) or self._build(key)
         kwargs[self._compiled.seed_name] = seed

@@ -16,6 +16,7 @@ from typing import Any, Callable, Hashable
 
 _ENTRIES: dict[Hashable, Any] = {}
 _STATS = {"hits": 0, "misses": 0}
+_BUILDING: set = set()
 
 
 def key_for(function: Callable, *parts: Hashable) -> tuple:
@@ -50,6 +51,23 @@ def lookup(key: Hashable, build: Callable[[], Any]) -> Any:
     else:
         _STATS["hits"] += 1
     return entry
+
+
+def ensure(key: Hashable, build: Callable[[], Any]) -> None:
+    """Build the entry for ``key`` unless it is cached or being built right now (a
+    recursive function asks for its own derivative while that is being built)."""
+    if key in _ENTRIES or key in _BUILDING:
+        return
+    _BUILDING.add(key)
+    try:
+        lookup(key, build)
+    finally:
+        _BUILDING.discard(key)
+
+
+def peek(key: Hashable) -> Any:
+    """The cached entry for ``key``, or None."""
+    return _ENTRIES.get(key)
 
 
 def clear() -> None:

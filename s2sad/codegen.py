@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import linecache
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gast
 
@@ -35,8 +35,13 @@ _INDENT = "    "
 
 def derivative_source(derivative: Derivative) -> str:
     """The derivative's source text, as ``s2sad.source`` shows it."""
+    return function_source(derivative.tree, derivative)
+
+
+def function_source(tree: gast.FunctionDef, derivative: Derivative) -> str:
+    """Source text of one generated function of ``derivative``."""
     printer = _Printer(derivative)
-    printer.function(derivative.tree)
+    printer.function(tree)
     return "\n".join(printer.lines) + "\n"
 
 
@@ -139,9 +144,47 @@ def _expr(node) -> str:
     return text
 
 
+def _closure(code: types.CodeType, function, bindings: dict) -> tuple:
+    """Closure cells for ``code``: the user's own cells, then s2sad's bindings (a helper's
+    forward/backward functions are cells shared with the other functions that call them)."""
+    from .calls import HelperRef
+
+    cells = dict(zip(function.__code__.co_freevars, function.__closure__ or ()))
+    closure = []
+    for name in code.co_freevars:
+        value = bindings.get(name, _MISSING)
+        if value is _MISSING:
+            closure.append(cells[name])
+        elif isinstance(value, HelperRef):
+            closure.append(value.cell())
+        else:
+            closure.append(types.CellType(value))
+    return tuple(closure)
+
+
+_MISSING = object()
+
+
+def _bind(code: types.CodeType, function, bindings: dict, defaults=True) -> types.FunctionType:
+    compiled = types.FunctionType(
+        code,
+        function.__globals__,
+        code.co_name,
+        function.__defaults__ if defaults else None,
+        _closure(code, function, bindings),
+    )
+    if defaults:
+        compiled.__kwdefaults__ = dict(function.__kwdefaults__ or {}) or None
+    return compiled
+
+
 @dataclass(frozen=True)
 class CompiledDerivative:
-    """Compiled code for one derivative, ready to be bound to any function sharing its code."""
+    """Compiled code for one derivative, ready to be bound to any function sharing its code.
+
+    ``source`` is what ``s2sad.source`` shows: the derivative, after the forward/backward
+    pairs of the helpers it calls.
+    """
 
     source: str
     filename: str
@@ -152,24 +195,42 @@ class CompiledDerivative:
 
     def bind(self, function) -> types.FunctionType:
         """A live function: ``function``'s globals and closure cells, plus s2sad's names."""
-        cells = dict(zip(function.__code__.co_freevars, function.__closure__ or ()))
-        closure = tuple(
-            cells[name] if name not in self.bindings else types.CellType(self.bindings[name])
-            for name in self.code.co_freevars
-        )
-        compiled = types.FunctionType(
-            self.code, function.__globals__, self.code.co_name, function.__defaults__, closure
-        )
-        compiled.__kwdefaults__ = dict(function.__kwdefaults__ or {}) or None
-        return compiled
+        return _bind(self.code, function, self.bindings)
 
 
-def compile_derivative(derivative: Derivative, source: str, filename: str) -> CompiledDerivative:
-    """Compile ``source`` (the printed ``derivative``) under ``filename``."""
-    parsed = derivative.function.parsed
-    module = ast.parse(source, filename=filename)
+@dataclass
+class CompiledSplit:
+    """The forward/backward pair of a helper, bound once per function object."""
+
+    source: str
+    forward: types.CodeType
+    backward: types.CodeType
+    bindings: dict
+    _bound: dict = field(default_factory=dict)
+
+    def cells(self, function) -> dict[str, types.CellType]:
+        """Cells holding the bound pair; created empty first, so recursion finds them."""
+        if id(function) not in self._bound:
+            cells = {
+                "forward": types.CellType(),
+                "backward": types.CellType(),
+                "function": function,
+            }
+            self._bound[id(function)] = cells
+            cells["forward"].cell_contents = _bind(self.forward, function, self.bindings)
+            cells["backward"].cell_contents = _bind(
+                self.backward, function, self.bindings, defaults=False
+            )
+        return self._bound[id(function)]
+
+
+def compile_function(
+    tree_source: str, filename: str, closure_names: set[str], name: str
+) -> types.CodeType:
+    """Compile the source of one generated function whose free names are ``closure_names``;
+    line numbers stay those of ``tree_source``, registered in linecache under ``filename``."""
+    module = ast.parse(tree_source, filename=filename)
     inner = module.body[0]
-    closure_names = set(parsed.closure) | set(derivative.bindings)
     fields = dict(
         name="s2sad_factory",
         args=ast.arguments(
@@ -192,11 +253,35 @@ def compile_derivative(derivative: Derivative, source: str, filename: str) -> Co
     factory = ast.FunctionDef(**fields)
     ast.fix_missing_locations(factory)
     code = compile(ast.Module(body=[factory], type_ignores=[]), filename, "exec")
-    inner_code = _find_code(_find_code(code, "s2sad_factory"), inner.name)
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    linecache.cache[filename] = (len(tree_source), None, tree_source.splitlines(True), filename)
+    return _find_code(_find_code(code, "s2sad_factory"), name)
+
+
+def compile_derivative(
+    derivative: Derivative, source: str, filename: str, helpers: str = ""
+) -> CompiledDerivative:
+    """Compile ``source`` (the printed ``derivative``) under ``filename``."""
+    parsed = derivative.function.parsed
+    names = set(parsed.closure) | set(derivative.bindings)
+    code = compile_function(source, filename, names, derivative.tree.name)
     output = parsed.location(derivative.function.tree.body[-1])
     return CompiledDerivative(
-        source, filename, inner_code, dict(derivative.bindings), derivative.seed_name, output
+        helpers + source, filename, code, dict(derivative.bindings), derivative.seed_name, output
+    )
+
+
+def compile_split(
+    derivative: Derivative, forward, backward, filename: str, helpers: str = ""
+) -> CompiledSplit:
+    """Compile a helper's forward and backward functions."""
+    names = set(derivative.function.parsed.closure) | set(derivative.bindings)
+    sources = [function_source(tree, derivative) for tree in (forward, backward)]
+    codes = [
+        compile_function(text, f"{filename[:-1]} {tree.name}>", names, tree.name)
+        for text, tree in zip(sources, (forward, backward))
+    ]
+    return CompiledSplit(
+        helpers + "\n".join(sources), codes[0], codes[1], dict(derivative.bindings)
     )
 
 

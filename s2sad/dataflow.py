@@ -111,7 +111,9 @@ class Effects:
         return mutated
 
     def of(self, statement: gast.stmt) -> Effect:
-        if isinstance(statement, (Comment, gast.Pass)):
+        if isinstance(statement, Comment):
+            return Effect(barrier=True)  # the sweeps' boundary: nothing moves across it
+        if isinstance(statement, gast.Pass):
             return Effect()
         if isinstance(statement, gast.Assign):
             target = statement.targets[0]

@@ -31,6 +31,7 @@ import gast
 
 from . import jumps
 from .errors import UnsupportedSyntaxError
+from .lifting import lift
 from .names import Namer, describe
 from .parse import UNRESOLVED, ParsedFunction
 from .syntax import (
@@ -128,6 +129,7 @@ class _Normalizer:
         self.line: int | None = None
         self._assigned_in_loop: set[str] = set()
         self.function_name = "result"
+        self.captures: dict[str, list[str]] = {}  # lifted nested def → the names it captures
 
     # ----- statements -----------------------------------------------------------------
     def block(self, statements: list[gast.stmt]) -> list[gast.stmt]:
@@ -191,6 +193,26 @@ class _Normalizer:
 
     def visit_Pass(self, node: gast.Pass) -> None:
         pass
+
+    def visit_FunctionDef(self, node: gast.FunctionDef) -> None:
+        calls = sum(
+            1
+            for n in gast.walk(self.parsed.tree)
+            if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == node.name
+        )
+        loads = sum(
+            1
+            for n in gast.walk(self.parsed.tree)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id == node.name
+        )
+        if loads != calls:
+            raise UnsupportedSyntaxError(
+                f"using the function {node.name} defined inside other than by calling it",
+                self.location(node),
+            )
+        lifted = lift(node, self.parsed)
+        self.parsed.lifted[node.name] = lifted.function
+        self.captures[node.name] = lifted.captured
 
     def visit_Break(self, node: gast.Break) -> None:
         self.emit(gast.Break())
@@ -488,6 +510,7 @@ class _Normalizer:
             func = gast.Attribute(value=self.atom(func.value), attr=func.attr, ctx=gast.Load())
         else:
             func = self.atom(func)
+        captured = self.captures.get(func.id, []) if isinstance(func, gast.Name) else []
         args = []
         for arg in node.args:
             if isinstance(arg, gast.Starred):
@@ -498,6 +521,7 @@ class _Normalizer:
             if keyword.arg is None:
                 raise UnsupportedSyntaxError("`**kwargs` in a call", self.location(node))
             keywords.append(gast.keyword(arg=keyword.arg, value=self.atom(keyword.value)))
+        keywords += [gast.keyword(arg=name, value=load(name)) for name in captured]
         return gast.Call(func=func, args=args, keywords=keywords)
 
     def operation_Attribute(self, node: gast.Attribute) -> gast.expr:

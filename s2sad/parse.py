@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import builtins
+import copy
 import inspect
 import linecache
 import textwrap
@@ -50,6 +51,8 @@ class ParsedFunction:
     filename: str
     local_names: frozenset[str]
     closure: dict[str, Any] = field(default_factory=dict)
+    #: functions defined inside this one, lifted to helpers (see s2sad.lifting)
+    lifted: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -81,6 +84,8 @@ class ParsedFunction:
 
     def lookup(self, name: str) -> Any:
         """The object a non-local name denotes, or UNRESOLVED."""
+        if name in self.lifted:
+            return self.lifted[name]
         if name in self.local_names:
             return UNRESOLVED
         if name in self.closure:
@@ -134,6 +139,11 @@ def parse_function(function: Callable) -> ParsedFunction:
         )
     code = function.__code__
     filename = code.co_filename
+    synthetic = getattr(function, "__s2sad_tree__", None)
+    if synthetic is not None:  # a function s2sad made itself (a lifted nested def)
+        tree, filename = synthetic
+        tree = copy.deepcopy(tree)
+        return ParsedFunction(function, tree, filename, frozenset(assigned_names(tree)))
     defined = Location(filename, code.co_firstlineno)
     try:
         lines, first_line = inspect.getsourcelines(function)

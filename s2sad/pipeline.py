@@ -12,6 +12,7 @@ from typing import Callable
 
 from . import cache, codegen
 from .activity import analyze
+from .calls import HelperRef, split_tree
 from .normalize import normalize
 from .optimize import optimize as optimize_derivative
 from .parse import parse_function
@@ -64,9 +65,41 @@ def compiled(
     def build() -> codegen.CompiledDerivative:
         derivative = derive(function, wrt, mode, optimize, numbers)
         source = codegen.derivative_source(derivative)
-        return codegen.compile_derivative(derivative, source, filename_for(derivative, numbers))
+        filename = filename_for(derivative, numbers)
+        helpers = helper_sources(derivative)
+        return codegen.compile_derivative(derivative, source, filename, helpers)
 
     return cache.lookup(key, build)
+
+
+def split(function: Callable, wrt: tuple[str, ...], numbers: frozenset[str]) -> tuple:
+    """Build (once) the forward/backward pair of a helper; returns its cache key."""
+    key = cache.key_for(function, wrt, "split", True, numbers)
+
+    def build() -> codegen.CompiledSplit:
+        derivative = derive(function, wrt, "split", True, numbers)
+        forward, backward = split_tree(derivative)
+        filename = filename_for(derivative, numbers)
+        return codegen.compile_split(
+            derivative, forward, backward, filename, helper_sources(derivative)
+        )
+
+    cache.ensure(key, build)
+    return key
+
+
+def helper_sources(derivative: Derivative) -> str:
+    """The sources of the helper pairs ``derivative`` calls (each once), to print before it."""
+    keys = []
+    for value in derivative.bindings.values():
+        if isinstance(value, HelperRef) and value.key not in keys:
+            keys.append(value.key)
+    texts = []
+    for key in keys:
+        entry = cache.peek(key)
+        if entry is not None:
+            texts.append(entry.source)
+    return "".join(text + "\n" for text in texts)
 
 
 def filename_for(derivative: Derivative, numbers: frozenset[str] = frozenset()) -> str:

@@ -47,6 +47,7 @@ import gast
 from .activity import Activity, walk_statements
 from .adjoints import RESULT, Adjoints, AssignmentAdjoint
 from .broadcasting import analyze_shapes
+from .calls import CallSites
 from .names import Bindings
 from .normalize import NormalizedFunction
 from .rules.registry import TEMPLATE_GLOBALS
@@ -63,10 +64,14 @@ from .syntax import (
     load,
     method_call,
     names_read,
+    set_line,
 )
 from .tape import TapePlan, Uses, plan_tape
 
-MODES = ("grad", "value_and_grad", "vjp")
+MODES = ("grad", "value_and_grad", "vjp", "split")
+# "split": the derivative of a helper the user's function calls; codegen cuts it at the
+# adjoint-sweep comment into a forward function (returning the value and what the
+# adjoint needs) and a backward function (returning the raw adjoints of ``wrt``).
 ADJOINT_SWEEP = "adjoint sweep"  # the comment that opens the adjoint sweep
 
 
@@ -132,6 +137,7 @@ class _ReverseMode:
         self.namer = function.namer
         used = {n.id for n in gast.walk(self.parsed.tree) if isinstance(n, gast.Name)}
         self.bindings = Bindings(self.namer, self.parsed.lookup, used)
+        self.bindings.bound.update(self.parsed.lifted)  # nested defs, lifted to helpers
         self.plans: dict[int, AssignmentAdjoint] = {}
         self.writes: set[int] = set()  # active container writes (c[i] = v, c.append(v))
         self.loops: dict[int, LoopPlan] = {}
@@ -144,6 +150,7 @@ class _ReverseMode:
         body = function.tree.body
         self.shapes = analyze_shapes(body, parameters, self.parsed.resolve)
         self.adjoints = Adjoints(self.parsed, body, activity, self.shapes, self.global_name)
+        self.adjoints.calls = CallSites(self)
 
     def global_name(self, template_name: str) -> str:
         """The generated code's name for ``np``, ``math`` or a runtime helper."""
@@ -208,9 +215,10 @@ class _ReverseMode:
         adjoint = self.adjoints.of_assignment(statement)
         if adjoint is None:
             return
-        uses = Uses(before=adjoint.reads - {RESULT})
+        uses = Uses(before=adjoint.reads - {RESULT}, also_writes=set(adjoint.also_writes))
         if RESULT in adjoint.reads:
             uses.after.add(adjoint.target)
+        uses.after |= adjoint.also_writes  # read back by the adjoint (a helper's saved values)
         self.plans[id(statement)] = adjoint
         self.uses[id(statement)] = uses
 
@@ -256,7 +264,13 @@ class _ReverseMode:
             elif isinstance(statement, gast.Assign):
                 if id(statement) in self.tape_plan.pushes:
                     out.append(self.push(statement.targets[0].id, line))
-                out.append(statement)
+                plan = self.plans.get(id(statement))
+                for name in sorted(self.tape_plan.extra_pushes.get(id(statement), ())):
+                    out.append(self.push(name, line))
+                if plan is not None and plan.primal is not None:
+                    out.append(set_line(plan.primal(), line))
+                else:
+                    out.append(statement)
             elif isinstance(statement, gast.Break):
                 if self.loop_stack:
                     loop, plan = self.loop_stack[-1]
@@ -372,10 +386,12 @@ class _ReverseMode:
             out += self.accumulate(plan, g, ans)
             out.append(assign(adjoint, const(0.0)))
             out += restore
-        return out
+        # values saved for a helper's backward call are restored after that call read them
+        extra = sorted(self.tape_plan.extra_pushes.get(id(statement), ()))
+        return out + [assign(saved, self.pop()) for saved in extra]
 
     def accumulate(self, plan: AssignmentAdjoint, g, ans) -> list[gast.stmt]:
-        out = []
+        out = list(plan.prelude(clone(g), clone(ans))) if plan.prelude else []
         for contribution in plan.contributions:
             operand = contribution.operand
             adjoint = self.adjoint_name(operand)
@@ -455,14 +471,14 @@ class _ReverseMode:
         if self.tape_used(primal):
             prologue.append(assign(self.tape_name, gast.List(elts=[], ctx=gast.Load()), line))
 
-        middle: list[gast.stmt] = [comment(ADJOINT_SWEEP, line)]
         value_name = None
         return_line = getattr(self.function.tree.body[-1], "lineno", line)
-        if self.mode == "value_and_grad":
+        if self.mode in ("value_and_grad", "split"):  # taken before the adjoint restores
             value_name = self.namer.fresh("value")
-            middle.append(assign(value_name, clone(output), return_line))
+            primal.append(assign(value_name, clone(output), return_line))
+        middle: list[gast.stmt] = [comment(ADJOINT_SWEEP, line)]
         seed_name = None
-        if self.mode == "vjp":
+        if self.mode in ("vjp", "split"):
             seed_name = self.namer.fresh("seed")
             seed = load(seed_name)
         else:
@@ -470,7 +486,7 @@ class _ReverseMode:
         output_active = isinstance(output, gast.Name) and self.activity.is_active(output.id)
         if output_active:
             middle.append(assign(self.adjoint_name(output.id), seed, return_line))
-        elif self.mode != "vjp":
+        elif seed_name is None:
             middle.append(expression_statement(seed, return_line))
         for name in self.adjoint_variables(body):
             if not (output_active and name == output.id):
@@ -480,8 +496,12 @@ class _ReverseMode:
             call(load(self.global_name("cast_like")), [load(self.adjoint_name(w)), load(w)])
             for w in self.wrt
         ]
+        if self.mode == "split":  # the caller accumulates the raw adjoints itself
+            gradients = [load(self.adjoint_name(w)) for w in self.wrt]
         may_share = [w for w in self.wrt if self.shapes.of_parameter(w) != frozenset()]
-        if len(may_share) > 1:  # two array gradients may be one object (x + y)
+        if self.mode == "split":
+            result = gast.Tuple(elts=gradients, ctx=gast.Load())
+        elif len(may_share) > 1:  # two array gradients may be one object (x + y)
             result = call(load(self.global_name("distinct")), gradients)
         elif self.as_tuple:
             result = gast.Tuple(elts=gradients, ctx=gast.Load())
@@ -545,6 +565,7 @@ class _ReverseMode:
     def docstring(self) -> str:
         parsed = self.parsed
         what = {
+            "split": "Derivative",
             "grad": "Gradient",
             "value_and_grad": "Value and gradient",
             "vjp": "Vector-Jacobian product",

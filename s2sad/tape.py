@@ -32,6 +32,8 @@ class Uses:
     ``after``: values as the statement left them (its result; an ``if``'s test, a loop's
     range arguments and trip counter, read when the adjoint reaches the statement's end).
     ``counter``: a trip counter the primal sweep sets to 0 before the loop (a write).
+    ``also_writes``: names the statement's primal form assigns besides its target (the
+    values a helper's forward function saves for its backward function).
     ``resupplied``: a loop target the adjoint loop provides itself (``reversed(range)``
     or popping it each iteration), so the header's writes never push it.
     """
@@ -40,6 +42,7 @@ class Uses:
     after: set[str] = field(default_factory=set)
     counter: str | None = None
     resupplied: str | None = None
+    also_writes: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -54,6 +57,7 @@ class TapePlan:
     """
 
     pushes: set[int] = field(default_factory=set)
+    extra_pushes: dict[int, set[str]] = field(default_factory=dict)
     counter_pushes: set[int] = field(default_factory=set)
     before_loop: set[int] = field(default_factory=set)
     maybe_unbound: set[str] = field(default_factory=set)
@@ -63,6 +67,8 @@ class TapePlan:
         for node in statements:
             for inner in gast.walk(node):
                 if id(inner) in self.pushes | self.counter_pushes | self.before_loop:
+                    return True
+                if id(inner) in self.extra_pushes:
                     return True
         return False
 
@@ -100,6 +106,7 @@ def plan_tape(body: list[gast.stmt], uses: dict[int, Uses], parameters: set[str]
     """The tape plan for a core-language ``body`` whose adjoint reads ``uses``."""
     names = {n.id for s in body for n in gast.walk(s) if isinstance(n, gast.Name)}
     names |= {u.counter for u in uses.values() if u.counter}
+    names |= {name for u in uses.values() for name in u.also_writes}
     analysis = _Analysis(uses)
     analysis.block(body, _State(unbound=frozenset(names - parameters)))
     return analysis.plan
@@ -139,6 +146,12 @@ class _Analysis:
             target = statement.targets[0]
             if isinstance(target, gast.Name):
                 state = self.write(id(statement), target.id, state)
+            for name in uses.also_writes:
+                if name in state.read:
+                    self.plan.extra_pushes.setdefault(id(statement), set()).add(name)
+                    if name in state.unbound:
+                        self.plan.maybe_unbound.add(name)
+                state = _State(state.read - {name}, state.unbound - {name})
         elif isinstance(statement, gast.Break):
             self.breaks.append(state)
             return None

@@ -1,0 +1,253 @@
+"""Calls to the user's own functions: each is differentiated once, as a forward/backward pair.
+
+For a call ``y = helper(x, 3)`` whose result carries a gradient, the caller's primal sweep
+runs ``y, helper_saved = helper_forward(x, 3)`` and its adjoint sweep runs
+``helper_dx, = helper_backward(helper_saved, dy)`` then ``dx = dx + helper_dx``. The pair
+is generated once per helper and per set of differentiated parameters, cached, and shared
+by every call site; a recursive helper's pair calls itself.
+
+The pair is cut from one ordinary derivative (mode "split") at the adjoint-sweep comment:
+everything before it is the forward function, which returns the value and the names the
+adjoint reads; everything after it is the backward function.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+import types
+from dataclasses import dataclass
+
+import gast
+
+from . import cache
+from .errors import UnsupportedSyntaxError
+from .syntax import Comment, assign, clone, expression_statement, load, store
+
+
+@dataclass(frozen=True)
+class HelperRef:
+    """A not-yet-bound function of a helper's pair: resolved to a closure cell when the
+    generated code is bound (possibly a cell of the function being bound: recursion)."""
+
+    key: tuple
+    function: object
+    part: str  # "forward" or "backward"
+
+    def cell(self) -> types.CellType:
+        pair = cache.peek(self.key)
+        if pair is None:  # pragma: no cover - built before anything is bound
+            raise RuntimeError("s2sad: a helper derivative was not built")
+        return pair.cells(self.function)[self.part]
+
+
+class CallSites:
+    """The calls one derivative makes to helpers; ``reverse`` is the owning reverse mode."""
+
+    def __init__(self, reverse):
+        self.reverse = reverse
+        self.refs: dict[tuple, HelperRef] = {}
+
+    def differentiate(self, operation, statement, adjoint) -> None:
+        """Fill ``adjoint`` (an AssignmentAdjoint) for ``target = helper(...)``."""
+        from . import pipeline  # the pipeline builds the helper's pair
+
+        reverse = self.reverse
+        helper = operation.function
+        where = reverse.parsed.location(statement)
+        name = getattr(helper, "__name__", "helper")
+        try:
+            signature = inspect.signature(helper)
+            bound = signature.bind(*operation.args, **operation.keywords)
+        except (TypeError, ValueError) as error:
+            raise UnsupportedSyntaxError(f"the call to {name}(): {error}", where) from None
+        active = []
+        for param, atom in bound.arguments.items():
+            kind = signature.parameters[param].kind
+            if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                if any(reverse.adjoints.active(a) for a in _atoms(atom)):
+                    raise UnsupportedSyntaxError(
+                        f"a gradient passed to {name}() through *{param}", where
+                    )
+                continue
+            if reverse.adjoints.active(atom):
+                active.append(param)
+        shapes = reverse.shapes.before(statement)
+        numbers_ = frozenset(
+            param
+            for param, spec in signature.parameters.items()
+            if (
+                _is_number(bound.arguments[param])
+                or _is_scalar_name(bound.arguments[param], shapes)
+                if param in bound.arguments
+                else isinstance(spec.default, numbers.Number) and not isinstance(spec.default, bool)
+            )
+        )
+        key = pipeline.split(helper, tuple(active), numbers_)
+        forward = self.binding(key, helper, "forward", f"{name}_forward")
+        backward = self.binding(key, helper, "backward", f"{name}_backward")
+        namer = reverse.namer
+        saved = namer.fresh(f"{name}_saved")
+        parts = [namer.fresh(f"{name}_d{param}") for param in active]
+        target = adjoint.target
+        call = gast.Call(
+            func=load(forward),
+            args=[clone(a) for a in operation.args],
+            keywords=[gast.keyword(arg=k, value=clone(v)) for k, v in operation.keywords.items()],
+        )
+
+        def primal():
+            targets = gast.Tuple(elts=[store(target), store(saved)], ctx=gast.Store())
+            return gast.Assign(targets=[targets], value=call, type_comment=None)
+
+        def prelude(g, ans):
+            run = gast.Call(func=load(backward), args=[load(saved), g], keywords=[])
+            names = gast.Tuple(elts=[store(p) for p in parts], ctx=gast.Store())
+            return [gast.Assign(targets=[names], value=run, type_comment=None)]
+
+        from .adjoints import Contribution
+
+        adjoint.primal = primal
+        adjoint.also_writes = {saved}
+        adjoint.prelude = prelude
+        for param, part in zip(active, parts):
+            atom = bound.arguments[param]
+            adjoint.contributions.append(Contribution(atom.id, lambda g, ans, d, p=part: load(p)))
+
+    def binding(self, key, helper, part: str, preferred: str) -> str:
+        ref = self.refs.setdefault((key, part), HelperRef(key, helper, part))
+        return self.reverse.bindings.name_for(ref, preferred)
+
+
+def _atoms(node) -> list:
+    return (
+        list(node)
+        if isinstance(node, (tuple, list))
+        else list(getattr(node, "values", lambda: [])())
+    )
+
+
+def _is_number(atom) -> bool:
+    return (
+        isinstance(atom, gast.Constant)
+        and isinstance(atom.value, numbers.Number)
+        and not isinstance(atom.value, bool)
+    )
+
+
+def _is_scalar_name(atom, shapes: dict) -> bool:
+    return isinstance(atom, gast.Name) and shapes.get(atom.id) == frozenset()
+
+
+def split_tree(derivative) -> tuple[gast.FunctionDef, gast.FunctionDef]:
+    """Cut a "split" derivative into its forward and backward functions."""
+    tree = derivative.tree
+    body = tree.body
+    marker = next(i for i, s in enumerate(body) if isinstance(s, Comment))
+    docstring, primal = body[0], body[1:marker]
+    adjoint, final = body[marker + 1 : -1], body[-1]
+    value, gradients = final.value.elts
+    params = [a.id for a in [*tree.args.posonlyargs, *tree.args.args, *tree.args.kwonlyargs]]
+    seed = derivative.seed_name
+    available = _bound(primal) | set(params)
+    read_later = _read(adjoint) | _read(gradients)
+    residuals = sorted((read_later & available) - {seed})
+    name = derivative.function.parsed.name
+
+    forward_args = clone(tree.args)
+    forward_args.kwonlyargs = [a for a in forward_args.kwonlyargs if a.id != seed]
+    forward_args.kw_defaults = forward_args.kw_defaults[: len(forward_args.kwonlyargs)]
+    saved = gast.Tuple(elts=[load(r) for r in residuals], ctx=gast.Load())
+    forward_return = gast.Return(value=gast.Tuple(elts=[clone(value), saved], ctx=gast.Load()))
+    forward_return.lineno = final.lineno
+    # residuals assigned only on some paths (inside an if or a loop) start out as None
+    surely = set(params) | _bound([st for st in primal if not isinstance(st, _COMPOUND)])
+    unset = [
+        _located(assign(r, gast.Constant(value=None, kind=None)), tree.lineno)
+        for r in residuals
+        if r not in surely
+    ]
+    forward = _function(
+        f"{name}_forward",
+        forward_args,
+        [_doc(docstring, "Forward sweep"), *unset, *primal, forward_return],
+        tree.lineno,
+    )
+
+    saved_name = "saved" if "saved" not in available | _bound(adjoint) else f"saved_{name}"
+    backward_args = gast.arguments(
+        args=[_param(saved_name), _param(seed)],
+        posonlyargs=[],
+        vararg=None,
+        kwonlyargs=[],
+        kw_defaults=[],
+        kwarg=None,
+        defaults=[],
+    )
+    unpack = []
+    if residuals:
+        targets = gast.Tuple(elts=[store(r) for r in residuals], ctx=gast.Store())
+        unpack = [gast.Assign(targets=[targets], value=load(saved_name), type_comment=None)]
+        unpack[0].lineno = tree.lineno
+    backward_return = gast.Return(value=clone(gradients))
+    backward_return.lineno = final.lineno
+    backward = _function(
+        f"{name}_backward",
+        backward_args,
+        [_doc(docstring, "Backward sweep"), *unpack, body[marker], *adjoint, backward_return],
+        tree.lineno,
+    )
+    return forward, backward
+
+
+_COMPOUND = (gast.If, gast.For, gast.While)
+
+
+def _located(node, line):
+    node.lineno = line
+    return node
+
+
+def _doc(docstring, what: str):
+    text = docstring.value.value.replace("Derivative of", f"{what} of the derivative of", 1)
+    return expression_statement(gast.Constant(value=text, kind=None), docstring.lineno)
+
+
+def _param(name: str) -> gast.Name:
+    return gast.Name(id=name, ctx=gast.Param(), annotation=None, type_comment=None)
+
+
+def _function(name, args, body, line) -> gast.FunctionDef:
+    node = gast.FunctionDef(
+        name=name,
+        args=args,
+        body=body,
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
+    node.lineno = line
+    return node
+
+
+def _bound(statements) -> set[str]:
+    return {
+        n.id
+        for s in statements
+        for n in gast.walk(s)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))
+    }
+
+
+def _read(node) -> set[str]:
+    nodes = node if isinstance(node, list) else [node]
+    return {
+        n.id
+        for s in nodes
+        for n in gast.walk(s)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+    }
+
+
+__all__ = ["CallSites", "HelperRef", "split_tree"]

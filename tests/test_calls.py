@@ -1,0 +1,143 @@
+"""End to end: calls from the differentiated function to the user's own functions."""
+
+import math
+
+import numpy as np
+import pytest
+import userlib
+from userlib import affine
+
+import s2sad
+from s2sad import cache, check_grad
+
+
+def square_plus(x, c=1.0):
+    return x * x + c
+
+
+def uses_helper(x):
+    return square_plus(x) * 2.0 + square_plus(x, c=3.0) + square_plus(x, 0.5)
+
+
+def test_module_level_helper_with_defaults_and_keywords():
+    assert check_grad(uses_helper, 1.3) < 1e-6
+
+
+def polar(r, theta):
+    return r * math.cos(theta), r * math.sin(theta)
+
+
+def uses_tuple_helper(r, theta):
+    x, y = polar(r, theta)
+    return x * x + 3.0 * y
+
+
+def test_helper_returning_a_tuple():
+    assert check_grad(uses_tuple_helper, 1.5, 0.3, wrt=(0, 1)) < 1e-6
+
+
+def uses_imported_helpers(W, x, b):
+    h = affine(W, x, b)
+    return np.sum(userlib.softplus(h, beta=2.0))
+
+
+def test_helpers_imported_from_another_module():
+    rng = np.random.default_rng(1)
+    args = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=3)
+    assert check_grad(uses_imported_helpers, *args, wrt=(0, 1, 2)) < 1e-6
+
+
+def power(x, n):
+    return 1.0 if n == 0 else x * power(x, n - 1)
+
+
+def uses_recursion(x):
+    return power(x, 5) + power(x, 0)
+
+
+def test_recursion_ending_on_an_undifferentiated_argument():
+    assert s2sad.grad(uses_recursion)(1.2) == pytest.approx(5.0 * 1.2**4)
+    assert check_grad(uses_recursion, 0.7) < 1e-6
+
+
+def step(h, x, W):
+    return np.tanh(W @ h + x)
+
+
+def uses_helper_in_loop(W, xs, h):
+    for x in xs:
+        h = step(h, x, W)
+    return np.sum(h**2)
+
+
+def test_helper_called_in_a_loop():
+    rng = np.random.default_rng(2)
+    W = rng.normal(size=(3, 3)) * 0.5
+    assert (
+        check_grad(uses_helper_in_loop, W, rng.normal(size=(5, 3)), rng.normal(size=3), wrt=(0, 2))
+        < 1e-6
+    )
+
+
+def count_up(n):
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def scales(x):
+    k = count_up(4)
+    return x * k
+
+
+def test_helper_that_touches_no_gradient_is_simply_called():
+    assert s2sad.grad(scales)(2.0) == 6.0
+    assert "count_up(4)" in s2sad.source(scales)
+    assert "count_up_forward" not in s2sad.source(scales)
+
+
+def test_each_helper_is_differentiated_once(monkeypatch):
+    from s2sad import pipeline
+
+    derived = []
+    original = pipeline.derive
+
+    def counting(function, *args, **kwargs):
+        derived.append(function.__name__)
+        return original(function, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "derive", counting)
+    cache.clear()
+    s2sad.grad(uses_helper)(1.0)
+    s2sad.grad(uses_helper)(2.0)
+    assert derived.count("square_plus") == 1
+    assert derived.count("uses_helper") == 1
+
+
+def test_helper_pairs_appear_in_the_source():
+    source = s2sad.source(uses_helper)
+    assert "def square_plus_forward(" in source and "def square_plus_backward(" in source
+    assert source.index("def square_plus_forward(") < source.index("def grad_uses_helper(")
+
+
+def nested(x, a):
+    def inner(y):
+        return y * a + math.sin(y)
+
+    return inner(x) * inner(2.0 * x)
+
+
+def test_function_defined_inside():
+    assert check_grad(nested, 0.4, 1.5, wrt=(0, 1)) < 1e-6
+
+
+def calls_c_function(x):
+    return math.gamma(x)
+
+
+def test_a_c_function_without_a_rule_is_named():
+    with pytest.raises(s2sad.NonDifferentiableError) as caught:
+        s2sad.grad(calls_c_function)(2.0)
+    message = str(caught.value)
+    assert "test_calls.py:" in message and "math.gamma" in message and "defvjp" in message
