@@ -220,3 +220,15 @@ class _Liveness:
             body_out = new_out
         self.loop_exits.pop()
         return head | after
+
+
+def inner_blocks(statement) -> list[list]:
+    if isinstance(statement, gast.If):
+        return [statement.body, statement.orelse]
+    if isinstance(statement, (gast.For, gast.While)):
+        return [statement.body]
+    return []
+
+
+def is_compound(statement) -> bool:
+    return isinstance(statement, (gast.If, gast.For, gast.While))
