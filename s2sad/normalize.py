@@ -31,6 +31,7 @@ import gast
 
 from . import jumps
 from .errors import UnsupportedSyntaxError
+from .iteration import lower_iterations
 from .lifting import lift
 from .names import Namer, describe
 from .parse import UNRESOLVED, ParsedFunction
@@ -101,6 +102,7 @@ def normalize(parsed: ParsedFunction, namer: Namer | None = None) -> NormalizedF
     if namer is None:
         namer = Namer(_all_names(tree))
     structured = jumps.restructure(tree, parsed, namer)
+    structured = lower_iterations(structured, parsed, namer)
     normalizer = _Normalizer(parsed, namer)
     normalizer.function_name = tree.name if tree.name != "lambda_" else "result"
     body = normalizer.block(structured.body)
@@ -127,7 +129,6 @@ class _Normalizer:
         self.temporaries: set[str] = set()
         self.out: list[gast.stmt] = []
         self.line: int | None = None
-        self._assigned_in_loop: set[str] = set()
         self.function_name = "result"
         self.captures: dict[str, list[str]] = {}  # lifted nested def → the names it captures
 
@@ -262,16 +263,6 @@ class _Normalizer:
         if node.orelse:
             raise UnsupportedSyntaxError("`for ... else`", self.location(node))
         line = self.line
-        lowered = self.lower_iteration(node)
-        if lowered is not None:
-            count, bind = lowered
-            index = self.namer.fresh("k")
-            self.temporaries.add(index)
-            self.line = line
-            body = self.block(bind(index) + node.body)
-            self.line = line
-            self.emit(for_statement(index, self.range_call([count]), body, line))
-            return
         if _is_call_to(node.iter, builtins.range, self.parsed) and isinstance(
             node.target, gast.Name
         ):
@@ -298,77 +289,6 @@ class _Normalizer:
         body = self.block(unpack + node.body)
         self.line = line
         self.emit(for_statement(target, iterable, body, line))
-
-    def lower_iteration(self, node: gast.For):
-        """``for i, (a, b) in enumerate(zip(A, B))`` → a count and reads by index.
-
-        Returns (count atom, function index-name → assignments) or None when the loop is
-        not over ``enumerate``/``zip`` (those become loops over ``range``).
-        """
-        iterable = node.iter
-        if not (
-            _is_call_to(iterable, builtins.enumerate, self.parsed)
-            or _is_call_to(iterable, builtins.zip, self.parsed)
-        ):
-            return None
-        sequences: list[gast.expr] = []
-        self._assigned_in_loop = names_stored(gast.Module(body=node.body, type_ignores=[]))
-        plan = self._iteration_plan(node.target, iterable, sequences)
-        lengths = [self.atom(_call_builtin("len", [s])) for s in sequences]
-        count = lengths[0] if len(lengths) == 1 else self.atom(_call_builtin("min", lengths))
-        line = self.line
-
-        def bind(index: str) -> list[gast.stmt]:
-            return [assign(clone(target), value(index), line) for target, value in plan]
-
-        return count, bind
-
-    def _iteration_plan(self, target, iterable, sequences):
-        """(target, index → element expression) pairs for one level of enumerate/zip."""
-        if _is_call_to(iterable, builtins.enumerate, self.parsed):
-            if not isinstance(target, (gast.Tuple, gast.List)) or len(target.elts) != 2:
-                return self._sequence_plan(target, iterable, sequences)
-            start = iterable.args[1] if len(iterable.args) > 1 else None
-            for keyword in iterable.keywords:
-                if keyword.arg == "start":
-                    start = keyword.value
-            start_atom = self.atom(start) if start is not None else None
-            count_target, element_target = target.elts
-
-            def position(index):
-                return (
-                    load(index)
-                    if start_atom is None
-                    else gast.BinOp(left=load(index), op=gast.Add(), right=clone(start_atom))
-                )
-
-            inner = self._iteration_plan(element_target, iterable.args[0], sequences)
-            return [(count_target, position), *inner]
-        if (
-            _is_call_to(iterable, builtins.zip, self.parsed)
-            and isinstance(target, (gast.Tuple, gast.List))
-            and len(target.elts) == len(iterable.args)
-            and not iterable.keywords
-        ):
-            plans = []
-            for element_target, source in zip(target.elts, iterable.args):
-                plans.extend(self._iteration_plan(element_target, source, sequences))
-            return plans
-        return self._sequence_plan(target, iterable, sequences)
-
-    def _sequence_plan(self, target, iterable, sequences):
-        sequence = self.atom(iterable)
-        if isinstance(sequence, gast.Name) and sequence.id in self._assigned_in_loop:
-            sequence = self.copy_to_temporary(sequence)  # the loop walks the original object
-        sequences.append(sequence)
-        return [
-            (
-                target,
-                lambda index: gast.Subscript(
-                    value=clone(sequence), slice=load(index), ctx=gast.Load()
-                ),
-            )
-        ]
 
     # ----- assignment targets ---------------------------------------------------------
     def assign_to(self, target: gast.expr, value: gast.expr) -> None:

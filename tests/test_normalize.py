@@ -357,8 +357,8 @@ def test_enumerate_zip_loop_becomes_a_range_loop_with_reads_by_index():
             s = 0.0
             len_xs = len(xs)
             len_ys = len(ys)
-            min_len_xs = min(len_xs, len_ys)
-            for k in range(min_len_xs):
+            n_xs = min(len_xs, len_ys)
+            for k in range(n_xs):
                 i = k
                 a = xs[k]
                 b = ys[k]
@@ -384,8 +384,8 @@ def test_enumerate_with_start_offsets_the_count():
         """
         def f(xs):
             s = 0.0
-            len_xs = len(xs)
-            for k in range(len_xs):
+            n_xs = len(xs)
+            for k in range(n_xs):
                 i = k + 1
                 x = xs[k]
                 x_times_i = x * i

@@ -1,0 +1,125 @@
+"""Loops over ``enumerate`` and ``zip`` become loops over ``range`` that index the sequences.
+
+The adjoint of a loop element must go back to its place in the sequence, so the index has
+to be there. Before::
+
+    for i, (u, v) in enumerate(zip(a, b)):
+        x = x * u + v * i
+
+After::
+
+    n_a = min(len(a), len(b))
+    for k in range(n_a):
+        i = k
+        u = a[k]
+        v = b[k]
+        x = x * u + v * i
+
+Sequences are evaluated once, before the loop, as Python does (a sequence the body
+reassigns is kept under a name of its own). This needs sequences one can index: lists,
+tuples, arrays, ranges, strings; not dict views or generators.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import gast
+
+from .names import Namer
+from .parse import ParsedFunction
+from .syntax import assign, call, clone, load, names_stored
+
+
+def lower_iterations(
+    tree: gast.FunctionDef, parsed: ParsedFunction, namer: Namer
+) -> gast.FunctionDef:
+    """Rewrite every ``for`` over ``enumerate``/``zip`` in ``tree`` (in place)."""
+    _Lower(parsed, namer).visit(tree)
+    return tree
+
+
+class _Lower(gast.NodeTransformer):
+    def __init__(self, parsed: ParsedFunction, namer: Namer):
+        self.parsed = parsed
+        self.namer = namer
+
+    def visit_FunctionDef(self, node):
+        if node is not self.parsed.tree and getattr(self, "_seen", False):
+            return node  # a nested def is lowered when it is differentiated itself
+        self._seen = True
+        self.generic_visit(node)
+        return node
+
+    def visit_For(self, node: gast.For):
+        self.generic_visit(node)
+        if not (self._calls(node.iter, builtins.enumerate) or self._calls(node.iter, builtins.zip)):
+            return node
+        line = getattr(node, "lineno", None)
+        reassigned = names_stored(gast.Module(body=node.body, type_ignores=[]))
+        before: list[gast.stmt] = []
+        sequences: list[gast.expr] = []
+        index = self.namer.fresh("k")
+        plan = self._plan(node.target, node.iter, sequences, before, reassigned, index, line)
+        lengths = [call(load("len"), [clone(s)]) for s in sequences]
+        count = lengths[0] if len(lengths) == 1 else call(load("min"), lengths)
+        first = sequences[0].id if isinstance(sequences[0], gast.Name) else "items"
+        count_name = self.namer.fresh(f"n_{first}")
+        before.append(_at(assign(count_name, count), line))
+        body = [_at(assign(clone(target), value), line) for target, value in plan] + node.body
+        loop = gast.For(
+            target=gast.Name(id=index, ctx=gast.Store(), annotation=None, type_comment=None),
+            iter=call(load("range"), [load(count_name)]),
+            body=body,
+            orelse=[],
+            type_comment=None,
+        )
+        return [*before, _at(loop, line)]
+
+    def _calls(self, node, function) -> bool:
+        return isinstance(node, gast.Call) and self.parsed.resolve(node.func) is function
+
+    def _plan(self, target, iterable, sequences, before, reassigned, index, line):
+        """(target, element expression) pairs for one level of enumerate/zip."""
+        is_pair = isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2
+        if self._calls(iterable, builtins.enumerate) and is_pair and iterable.args:
+            start = iterable.args[1] if len(iterable.args) > 1 else None
+            for keyword in iterable.keywords:
+                if keyword.arg == "start":
+                    start = keyword.value
+            position = load(index)
+            if start is not None:
+                position = gast.BinOp(left=position, op=gast.Add(), right=clone(start))
+            count_target, element_target = target.elts
+            inner = self._plan(
+                element_target, iterable.args[0], sequences, before, reassigned, index, line
+            )
+            return [(count_target, position), *inner]
+        if (
+            self._calls(iterable, builtins.zip)
+            and isinstance(target, (gast.Tuple, gast.List))
+            and len(target.elts) == len(iterable.args)
+            and not iterable.keywords
+        ):
+            plan = []
+            for element_target, source in zip(target.elts, iterable.args):
+                plan += self._plan(
+                    element_target, source, sequences, before, reassigned, index, line
+                )
+            return plan
+        sequence = iterable
+        if not isinstance(sequence, gast.Name) or sequence.id in reassigned:
+            # evaluated once, before the loop; the loop walks this object whatever the body does
+            base = sequence.id if isinstance(sequence, gast.Name) else "sequence"
+            name = self.namer.fresh(f"{base}_items" if isinstance(sequence, gast.Name) else base)
+            before.append(_at(assign(name, clone(sequence)), line))
+            sequence = load(name)
+        sequences.append(sequence)
+        element = gast.Subscript(value=clone(sequence), slice=load(index), ctx=gast.Load())
+        return [(target, element)]
+
+
+def _at(node, line):
+    if line is not None:
+        node.lineno = line
+    return node
