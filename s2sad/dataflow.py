@@ -19,7 +19,7 @@ from typing import Callable
 
 import gast
 
-from .syntax import Comment
+from .syntax import Comment, loads
 
 #: Methods that change their receiver in place.
 MUTATING_METHODS = frozenset(
@@ -81,6 +81,15 @@ class Effects:
     def __init__(self, pure_call: Callable[[gast.Call], bool], local_names: set[str]):
         self.pure_call = pure_call
         self.local_names = local_names
+        self._memo: dict[int, tuple[gast.stmt, Effect]] = {}
+
+    def forget(self, statement: gast.stmt) -> None:
+        """Drop the remembered effect of a statement that was just changed in place."""
+        self._memo.pop(id(statement), None)
+
+    def forget_all(self) -> None:
+        """Drop every remembered effect (after a pass rewrote statements all over)."""
+        self._memo.clear()
 
     def is_pure(self, node: gast.AST) -> bool:
         for child in gast.walk(node):
@@ -111,6 +120,33 @@ class Effects:
         return mutated
 
     def of(self, statement: gast.stmt) -> Effect:
+        """The effect of ``statement`` (remembered for simple statements until ``forget``)."""
+        if isinstance(statement, (gast.If, gast.For, gast.While)):
+            return self._compound(statement)
+        memo = self._memo.get(id(statement))
+        if memo is not None and memo[0] is statement:
+            return memo[1]
+        effect = self._simple(statement)
+        self._memo[id(statement)] = (statement, effect)
+        return effect
+
+    def _compound(self, statement) -> Effect:
+        """Everything inside an if or a loop, as one statement."""
+        header = statement.iter if isinstance(statement, gast.For) else statement.test
+        reads = _loads(header)
+        binds = names_bound(statement.target) if isinstance(statement, gast.For) else set()
+        mutates = self.mutated_by(header)
+        barrier = False
+        for inner in [*statement.body, *statement.orelse]:
+            effect = self.of(inner)
+            reads |= effect.reads
+            binds |= effect.binds
+            barrier |= effect.barrier
+            if mutates is not EVERYTHING:
+                mutates = EVERYTHING if effect.mutates is EVERYTHING else mutates | effect.mutates
+        return Effect(reads, binds, mutates, barrier=barrier)
+
+    def _simple(self, statement: gast.stmt) -> Effect:
         if isinstance(statement, Comment):
             return Effect(barrier=True)  # the sweeps' boundary: nothing moves across it
         if isinstance(statement, gast.Pass):
@@ -131,12 +167,7 @@ class Effects:
             return Effect(reads, binds, mutated if container else EVERYTHING)
         if isinstance(statement, gast.Expr):
             return Effect(_loads(statement.value), set(), self.mutated_by(statement.value))
-        if isinstance(statement, (gast.Return, gast.Raise, gast.Assert, gast.Break, gast.Continue)):
-            return Effect(_loads(statement), set(), set(), barrier=True)
-        # compound statements: everything inside, as one
-        reads = _loads(statement)
-        binds = names_bound(statement)
-        return Effect(reads, binds, self.mutated_by(statement), barrier=_has_barrier(statement))
+        return Effect(_loads(statement), set(), set(), barrier=True)
 
 
 def _is_plain(node) -> bool:
@@ -144,9 +175,7 @@ def _is_plain(node) -> bool:
 
 
 def _loads(node: gast.AST) -> set[str]:
-    return {
-        n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
-    }
+    return loads(node)
 
 
 def names_bound(node: gast.AST) -> set[str]:
@@ -161,10 +190,6 @@ def _root_name(target: gast.expr) -> str | None:
     while isinstance(target, (gast.Subscript, gast.Attribute)):
         target = target.value
     return target.id if isinstance(target, gast.Name) else None
-
-
-def _has_barrier(statement) -> bool:
-    return any(isinstance(n, (gast.Return, gast.Raise, gast.Assert)) for n in gast.walk(statement))
 
 
 def liveness(body: list[gast.stmt], effects: Effects) -> dict[int, set[str]]:

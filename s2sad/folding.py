@@ -19,10 +19,26 @@ from .syntax import clone, const
 
 def fold(node: gast.expr) -> gast.expr:
     """Constant arithmetic and the identities of + and *, bottom up."""
-    return _Fold().visit(clone(node))
+    return fold_changed(node)[0]
+
+
+def fold_changed(node: gast.expr) -> tuple[gast.expr, bool]:
+    """``fold(node)``, and whether anything was folded."""
+    folder = _Fold()
+    folded = folder.visit(clone(node))
+    return folded, folder.changed
 
 
 class _Fold(gast.NodeTransformer):
+    def __init__(self):
+        self.changed = False
+
+    def visit(self, node):
+        result = super().visit(node)
+        if result is not node:
+            self.changed = True
+        return result
+
     def visit_BinOp(self, node: gast.BinOp):
         self.generic_visit(node)
         left, right, op = node.left, node.right, node.op

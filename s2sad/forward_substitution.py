@@ -1,102 +1,189 @@
 """Forward substitution: push a definition's value into its uses, when that is safe.
 
 A temporary used once is folded into its use (``t = x * a; y = t + 1`` → ``y = x * a + 1``),
-a copy is propagated (``t = dx; z = t * 2`` → ``z = dx * 2``), an assignment ``v = A``
-merges into a following ``v = v + B``. Nothing moves past a statement that rebinds or may
-change what the value reads, nor across the adjoint-sweep comment.
+a copy is propagated (``t = dx; z = t * 2`` → ``z = dx * 2``), a constant is propagated,
+and an assignment ``v = A`` merges into a following ``v = v + B``. Nothing moves past a
+statement that rebinds or may change what the value reads, nor across the adjoint-sweep
+comment (a barrier).
+
+One pass over a block indexes where each name is bound and mutated and which uses each
+definition reaches, then decides every definition in order: linear in the block's size
+(times a logarithm), so long straight-line functions stay cheap to optimise.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import Counter
+from dataclasses import dataclass, field
+
 import gast
 
 from .dataflow import EVERYTHING, Effects, is_compound
-from .syntax import Comment, clone
+from .syntax import Comment, clone, loads
 
 
-class Definition:
-    """The uses of one definition ``name = value`` at ``block[position]`` within its block."""
+@dataclass
+class Policy:
+    """Which names a substitution may remove: ``inlinable`` (temporaries, whose every use
+    may take their value), ``merging`` (adjoint variables: ``v = A; v = v + B`` merges)."""
 
-    def __init__(self, effects: Effects, block: list, position: int, name: str, value):
+    inlinable: set[str]
+    merging: set[str]
+    constants: set[str] = field(default_factory=set)  # names whose constant values propagate
+
+
+def substitute_block(block: list, effects: Effects, live_out: set, policy: Policy) -> bool:
+    """Forward-substitute within ``block`` (not its nested blocks); True if it changed."""
+    return _Pass(block, effects, live_out, policy).run()
+
+
+class _Pass:
+    def __init__(self, block, effects: Effects, live_out, policy: Policy):
         self.block = block
-        self.position = position
-        self.name = name
-        self.value = value
-        self.value_reads = {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}
-        self.uses: list[tuple[int, int]] = []  # (position, count) of simple statements
-        self.inner_use = False  # read inside a compound statement
-        self.redefined = False
+        self.effects_of = effects
+        self.live_out = live_out
+        self.policy = policy
         self.effects = [effects.of(s) for s in block]
-        for index in range(position + 1, len(block)):
-            statement, effect = block[index], self.effects[index]
-            if is_compound(statement) and name in effect.reads | effect.binds:
-                self.inner_use = True  # read, or bound on some paths only: the value lives on
-                break
-            if name in effect.reads:
-                self.uses.append((index, _count_loads(statement, name)))
-            if name in effect.binds:
-                self.redefined = True
-                break
+        self.binds_at: dict[str, list[int]] = {}
+        self.mutates_at: dict[str, list[int]] = {}
+        self.opaque_at: list[int] = []  # may change anything, or a barrier
+        self.uses: dict[int, list[int]] = {}
+        self.escapes: set[int] = set()
+        self.deleted: set[int] = set()
+        self.blocked_copies: list[int] = []
+        self._index()
 
-    def escapes(self, live_out: set) -> bool:
-        return self.inner_use or (not self.redefined and self.name in live_out)
-
-    def killed_between(self, start: int, stop: int) -> bool:
-        """Whether a statement in ``block[start:stop]`` changes what ``value`` computes."""
-        constant = isinstance(self.value, gast.Constant)
-        for index in range(start, stop):
-            effect = self.effects[index]
-            if constant:
+    def _index(self) -> None:
+        current: dict[str, int] = {}
+        for position, (statement, effect) in enumerate(zip(self.block, self.effects)):
+            for name in effect.binds:
+                self.binds_at.setdefault(name, []).append(position)
+            if effect.mutates is EVERYTHING or effect.barrier:
+                self.opaque_at.append(position)
+            else:
+                for name in effect.mutates:
+                    self.mutates_at.setdefault(name, []).append(position)
+            if is_compound(statement):
+                for name in effect.reads | effect.binds:
+                    if name in current:  # read inside, or bound on some paths only
+                        self.escapes.add(current.pop(name))
                 continue
-            if effect.binds & self.value_reads:
+            for name in effect.reads:
+                if name in current:
+                    self.uses.setdefault(current[name], []).append(position)
+            for name in effect.binds:
+                current.pop(name, None)
+            if effect.pure and _defines_name(statement):
+                current[statement.targets[0].id] = position
+        for name, position in current.items():
+            if name in self.live_out:
+                self.escapes.add(position)
+
+    def run(self) -> bool:
+        changed = False
+        for position in range(len(self.block)):
+            if position in self.uses or (
+                position not in self.escapes and _defines_name(self.block[position])
+            ):
+                changed |= self.decide(position)
+        if self.deleted:
+            self.block[:] = [s for i, s in enumerate(self.block) if i not in self.deleted]
+            changed = True
+        elif self.blocked_copies:
+            changed |= self.unblock(self.blocked_copies[0])
+        return changed
+
+    def decide(self, position: int) -> bool:
+        statement = self.block[position]
+        if not (self.effects[position].pure and _defines_name(statement)):
+            return False
+        name, value = statement.targets[0].id, statement.value
+        uses = self.uses.get(position, [])
+        escapes = position in self.escapes
+        policy = self.policy
+        if isinstance(value, gast.Constant) and (
+            name in policy.constants or name in policy.inlinable
+        ):
+            return self.substitute(position, name, value, uses, escapes)
+        if isinstance(value, gast.Name) and name in policy.inlinable:
+            return self.substitute(position, name, value, uses, escapes)
+        if len(uses) != 1 or escapes:
+            return False
+        use = uses[0]
+        statement_at_use = self.block[use]
+        merges = _assigns(statement_at_use, name) and name in policy.merging
+        if not (name in policy.inlinable or merges):
+            return False
+        if _load_count(statement_at_use, name) != 1 or self.killed(position, use, value):
+            return False
+        if not substitutable(statement_at_use, name):
+            return False
+        self.replace(use, name, value)
+        self.deleted.add(position)
+        return True
+
+    def substitute(self, position, name, value, uses, escapes) -> bool:
+        done = 0
+        for use in uses:
+            if self.killed(position, use, value) or not substitutable(self.block[use], name):
+                continue
+            self.replace(use, name, value)
+            done += 1
+        if done < len(uses) and isinstance(value, gast.Name):
+            self.blocked_copies.append(position)
+        if done == len(uses) and not escapes:
+            self.deleted.add(position)
+            return True
+        return done > 0
+
+    def replace(self, use: int, name: str, value) -> None:
+        statement = self.block[use]
+        replace_loads(statement, name, value)
+        self.effects_of.forget(statement)
+
+    def killed(self, start: int, stop: int, value) -> bool:
+        """Whether a statement strictly between ``start`` and ``stop`` changes what ``value``
+        computes: it rebinds a name the value reads, or (unless the value is a plain name,
+        whose object stays the same) may change one of their objects."""
+        if isinstance(value, gast.Constant):
+            return False
+        reads = loads(value)
+        for name in reads:
+            if _any_between(self.binds_at.get(name, ()), start, stop):
                 return True
-            if not isinstance(self.value, gast.Name):
-                mutated = effect.mutates
-                if mutated is EVERYTHING or mutated & self.value_reads or effect.barrier:
-                    return True
-        return False
+        if isinstance(value, gast.Name):
+            return False
+        if _any_between(self.opaque_at, start, stop):
+            return True
+        return any(_any_between(self.mutates_at.get(name, ()), start, stop) for name in reads)
 
-    def movable_to(self, use_position: int) -> bool:
-        return not self.killed_between(self.position + 1, use_position)
-
-    def blocked_uses(self) -> list[int]:
-        return [i for i, _ in self.uses if self.killed_between(self.position + 1, i)]
-
-    def unblock(self) -> None:
-        """Move uses blocked by a rebinding of the copied name up, before that rebinding."""
-        blocked = self.blocked_uses()
-        if not blocked:
-            return
-        first_kill = next(
-            i
-            for i in range(self.position + 1, len(self.block))
-            if self.effects[i].binds & self.value_reads
-        )
-        moving = [i for i in blocked if i > first_kill]
-        for index in moving:
-            if not _can_move_up(self.block, self.effects, first_kill, index):
-                return
+    def unblock(self, position: int) -> bool:
+        """A copy ``t = m`` whose uses follow a rebinding of ``m``: move those uses up, before
+        the rebinding, when nothing depends on the order (then the copy can propagate)."""
+        copied = self.block[position].value.id
+        kills = [i for i in self.binds_at.get(copied, ()) if i > position]
+        if not kills:
+            return False
+        first_kill = kills[0]
+        moving = [u for u in self.uses.get(position, []) if u > first_kill]
+        if not all(_can_move_up(self.block, self.effects, first_kill, u) for u in moving):
+            return False
         statements = [self.block[i] for i in moving]
         for index in reversed(moving):
             del self.block[index]
         self.block[first_kill:first_kill] = statements
+        return True
 
-    def substitute_all(self, replacement, live_out: set) -> bool:
-        changed = False
-        done = 0
-        for index, _ in self.uses:
-            statement = self.block[index]
-            if self.killed_between(self.position + 1, index) or not substitutable(
-                statement, self.name
-            ):
-                continue
-            replace_loads(statement, self.name, replacement)
-            done += 1
-            changed = True
-        if done == len(self.uses) and not self.escapes(live_out):
-            del self.block[self.position]
-            return True
-        return changed
+
+def _any_between(positions, start: int, stop: int) -> bool:
+    """Whether the sorted ``positions`` hold one strictly between ``start`` and ``stop``."""
+    index = bisect_right(positions, start)
+    return index < len(positions) and positions[index] < stop
+
+
+def _defines_name(statement) -> bool:
+    return isinstance(statement, gast.Assign) and isinstance(statement.targets[0], gast.Name)
 
 
 def _can_move_up(block, effects, destination: int, index: int) -> bool:
@@ -115,17 +202,27 @@ def _can_move_up(block, effects, destination: int, index: int) -> bool:
     return True
 
 
-def assigns(statement, name: str) -> bool:
-    target = statement.targets[0]
-    return isinstance(target, gast.Name) and target.id == name
+def _assigns(statement, name: str) -> bool:
+    return _defines_name(statement) and statement.targets[0].id == name
 
 
-def _count_loads(statement, name: str) -> int:
-    return sum(
-        1
-        for n in gast.walk(statement)
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id == name
-    )
+def _load_count(statement, name: str) -> int:
+    return Counter(
+        n.id for n in _walk(statement) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+    )[name]
+
+
+def _walk(node):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for name in current._fields:
+            child = getattr(current, name, None)
+            if isinstance(child, list):
+                stack.extend(c for c in child if isinstance(c, gast.AST))
+            elif isinstance(child, gast.AST):
+                stack.append(child)
 
 
 def substitutable(statement, name: str) -> bool:
@@ -134,24 +231,26 @@ def substitutable(statement, name: str) -> bool:
     if isinstance(statement, gast.Assign):
         target = statement.targets[0]
         if not isinstance(target, gast.Name):
-            return name not in {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}
+            return name not in loads(target)
     return not isinstance(statement, Comment)
 
 
 def replace_loads(statement, name: str, replacement) -> None:
-    for parent in gast.walk(statement):
-        for field_name, child in gast.iter_fields(parent):
+    """Replace every load of ``name`` inside ``statement`` by a copy of ``replacement``."""
+    for parent in list(_walk(statement)):  # not into the replacements themselves
+        for field_name in parent._fields:
+            child = getattr(parent, field_name, None)
             if (
                 isinstance(child, gast.Name)
-                and isinstance(child.ctx, gast.Load)
                 and child.id == name
+                and isinstance(child.ctx, gast.Load)
             ):
                 setattr(parent, field_name, clone(replacement))
             elif isinstance(child, list):
                 for index, item in enumerate(child):
                     if (
                         isinstance(item, gast.Name)
-                        and isinstance(item.ctx, gast.Load)
                         and item.id == name
+                        and isinstance(item.ctx, gast.Load)
                     ):
                         child[index] = clone(replacement)

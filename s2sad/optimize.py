@@ -48,8 +48,8 @@ import gast
 
 from . import runtime
 from .dataflow import Effects, inner_blocks, liveness, names_bound
-from .folding import fold
-from .forward_substitution import Definition, assigns, replace_loads, substitutable
+from .folding import fold_changed
+from .forward_substitution import Policy, substitute_block
 from .parse import UNRESOLVED
 from .reverse import Derivative
 from .rules import lookup
@@ -94,6 +94,7 @@ class _Optimizer:
         self.inlinable = derivative.inlinable
         self.adjoints = derivative.adjoint_variables
         self.effects = Effects(self.pure_call, self.locals)
+        self.policy = Policy(self.inlinable, self.adjoints, self.adjoints)
 
     # ----- what is pure ---------------------------------------------------------------
     def resolve(self, node: gast.expr):
@@ -132,6 +133,8 @@ class _Optimizer:
         """Replace reads of adjoint variables that certainly hold 0.0 by the constant."""
         zeros = ZeroPropagation(self.adjoints)
         zeros.run(self.tree.body)
+        if zeros.changed:
+            self.effects.forget_all()
         return zeros.changed
 
     # ----- block simplification -------------------------------------------------------
@@ -144,20 +147,13 @@ class _Optimizer:
         for statement in block:
             for inner in inner_blocks(statement):
                 changed |= self.simplify_block(inner, live)
-        live_out = live.get(id(block), set())
-        position = 0
-        while position < len(block):
-            if self.forward(block, position, live_out):
-                changed = True
-                continue
-            position += 1
+        changed |= substitute_block(block, self.effects, live.get(id(block), set()), self.policy)
         for statement in block:
             if isinstance(statement, gast.Assign) and self.folds(statement):
-                folded = fold(statement.value)
-                if self.aliases(statement, folded):
-                    continue
-                if gast.dump(folded) != gast.dump(statement.value):
+                folded, simpler = fold_changed(statement.value)
+                if simpler and not self.aliases(statement, folded):
                     statement.value = folded
+                    self.effects.forget(statement)
                     changed = True
         return changed
 
@@ -172,38 +168,6 @@ class _Optimizer:
     def folds(self, statement: gast.Assign) -> bool:
         target = statement.targets[0]
         return isinstance(target, gast.Name) and target.id in self.adjoints
-
-    def forward(self, block: list, position: int, live_out: set) -> bool:
-        """Push the value of ``block[position]`` into its uses when that is safe and simpler."""
-        statement = block[position]
-        if not (isinstance(statement, gast.Assign) and isinstance(statement.targets[0], gast.Name)):
-            return False
-        name = statement.targets[0].id
-        value = statement.value
-        effect = self.effects.of(statement)
-        if not effect.pure:
-            return False
-        scope = Definition(self.effects, block, position, name, value)
-        if isinstance(value, gast.Constant) and (name in self.adjoints or name in self.inlinable):
-            return scope.substitute_all(clone(value), live_out)
-        if isinstance(value, gast.Name) and name in self.inlinable:
-            if scope.blocked_uses():
-                scope.unblock()
-                scope = Definition(self.effects, block, position, name, value)
-            return scope.substitute_all(clone(value), live_out)
-        uses = scope.uses
-        if len(uses) != 1 or uses[0][1] != 1 or scope.escapes(live_out):
-            return False
-        use_position = uses[0][0]
-        use = block[use_position]
-        accumulates = isinstance(use, gast.Assign) and assigns(use, name) and name in self.adjoints
-        if not (name in self.inlinable or accumulates):
-            return False
-        if not scope.movable_to(use_position) or not substitutable(use, name):
-            return False
-        replace_loads(use, name, value)
-        del block[position]
-        return True
 
     # ----- dead code ----------------------------------------------------------------------
     def remove_dead_code(self) -> bool:
@@ -256,4 +220,4 @@ def _empty(statements) -> bool:
     return all(isinstance(s, (gast.Pass, Comment)) for s in statements)
 
 
-__all__ = ["optimize", "fold"]
+__all__ = ["optimize"]

@@ -9,7 +9,7 @@ import pytest
 
 import s2sad
 from s2sad import check_grad
-from s2sad.optimize import fold
+from s2sad.folding import fold
 from s2sad.syntax import parse_expr, to_source
 
 R = np.random.default_rng(3)
