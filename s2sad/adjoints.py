@@ -121,6 +121,7 @@ class Adjoints:
             bound = rule.bind(operation.args, operation.keywords)
         except RuleError as error:
             raise UnsupportedSyntaxError(f"this call of {operation.name}: {error}", where) from None
+        bound.ndims = {p: self.shapes.ndim(statement, node) for p, node in bound.items()}
         for param in rule.derivatives:
             operand = bound[param]
             if not self.active(operand):
@@ -130,26 +131,44 @@ class Adjoints:
                     adjoint.reads.add(RESULT)
                 elif name != "g":
                     adjoint.reads |= _names(bound[name])
-            unbroadcast = param in rule.unbroadcast and not self.shapes.same(statement, operand)
-            scalar = self.shapes.before(statement).get(operand.id) == frozenset()
-            if unbroadcast and not scalar:
-                adjoint.reads.add(operand.id)
-            build = self._rule_builder(rule, bound, param, operand.id, unbroadcast, scalar)
+            summing = None
+            if param in rule.unbroadcast and not self.shapes.same(statement, operand):
+                summing = self.shapes.reduction(statement, operand)
+                if summing is None:  # shapes unknown: decide at run time
+                    adjoint.reads.add(operand.id)
+                    summing = "unknown"
+            if summing not in (None, "unknown") and self.shapes.of(statement, operand) == ():
+                summing = ((), ())  # a number: sum everything
+            build = self._rule_builder(rule, bound, param, operand.id, summing)
             adjoint.contributions.append(Contribution(operand.id, build))
 
-    def _rule_builder(self, rule, bound, param, operand, unbroadcast, scalar) -> Builder:
-        """A number NumPy broadcast against an array gets ``np.sum(...)``; an operand of
-        unknown shape gets ``unbroadcast(..., operand)``."""
+    def _rule_builder(self, rule, bound, param, operand, summing) -> Builder:
+        """The rule's contribution, summed back over the axes NumPy broadcast ``operand``
+        along: known axes get ``np.sum(..., axis=...)``, unknown ones ``unbroadcast``."""
 
         def build(g, ans, d):
             expr = rule.instantiate(param, bound, g, ans, self.name_for)
-            if unbroadcast and scalar:
-                return call(attribute(load(self.name_for("np")), "sum"), [expr])
-            if unbroadcast:
+            if summing is None:
+                return expr
+            if summing == "unknown":
                 return self.helper("unbroadcast", expr, load(operand))
-            return expr
+            return self.summed(expr, *summing)
 
         return build
+
+    def summed(self, expr: gast.expr, lead: tuple, kept: tuple) -> gast.expr:
+        """``expr`` summed over ``lead`` axes, then over ``kept`` axes with keepdims
+        (over everything when both are empty)."""
+        np_sum = attribute(load(self.name_for("np")), "sum")
+        if lead:
+            axis = const(lead[0]) if len(lead) == 1 else const(lead)
+            expr = call(np_sum, [expr], {"axis": axis})
+        if kept:
+            axis = const(kept[0]) if len(kept) == 1 else const(kept)
+            expr = call(np_sum, [expr], {"axis": axis, "keepdims": const(True)})
+        if not lead and not kept:
+            expr = call(np_sum, [expr])
+        return expr
 
     def _subscript(self, operation: Operation, statement, adjoint: AssignmentAdjoint) -> None:
         container = statement.value.value

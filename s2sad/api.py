@@ -16,13 +16,28 @@ import inspect
 import numbers
 from typing import Callable
 
+import numpy as np
+
 from . import pipeline
 from .errors import NonScalarOutputError, S2SADError
 from .parse import ParsedFunction
 
 
-def _is_number_type(t: type) -> bool:
-    return issubclass(t, numbers.Number) and t is not bool
+def _kind(value):
+    """What specialisation depends on for one argument: an array's rank and which of its
+    dimensions are 1, otherwise its type."""
+    if type(value) is np.ndarray:
+        shape = value.shape
+        return (len(shape), tuple(d == 1 for d in shape))
+    return type(value)
+
+
+def _describe_kind(kind):
+    if isinstance(kind, tuple):
+        return ("array", kind[0], kind[1])
+    if issubclass(kind, numbers.Real) and kind is not bool:
+        return "scalar"
+    return None
 
 
 def _shift(wrt):
@@ -32,9 +47,20 @@ def _shift(wrt):
     return wrt + 1 if isinstance(wrt, int) and not isinstance(wrt, bool) and wrt >= 0 else wrt
 
 
+_NDARRAY = np.ndarray
+
+
+class _Keywords(tuple):
+    """The kinds of a call's keyword arguments, at the end of its specialisation key."""
+
+
 def _key(args: tuple, kwargs: dict) -> tuple:
-    """What specialisation depends on: the types of the arguments."""
-    return tuple(map(type, args)), tuple((k, type(v)) for k, v in kwargs.items())
+    """The specialisation key of a call: the kinds of its positional arguments, then (if
+    there are any) a ``_Keywords`` of its keyword arguments' kinds."""
+    kinds = tuple(map(_kind, args))
+    if kwargs:
+        kinds += (_Keywords((k, _kind(v)) for k, v in kwargs.items()),)
+    return kinds
 
 
 class InvalidArgumentError(S2SADError, ValueError):
@@ -106,30 +132,32 @@ class DerivativeFunction:
         self.__qualname__ = self.__name__
         self.__wrapped__ = function
 
-    def _numbers(self, key: tuple) -> frozenset[str]:
-        """The parameters that are Python numbers at a call whose argument types are ``key``:
-        numbers passed positionally or by keyword, and numbers left to their defaults."""
-        types, keyword_types = key
+    def _kinds(self, key: tuple) -> tuple:
+        """What each parameter is at a call whose arguments have the kinds in ``key``: a
+        Python number ("scalar"), an array of known rank (("array", ndim, ones), ``ones``
+        marking dimensions of length 1), or unknown. Parameters left to their defaults
+        take their defaults' kinds. Returns sorted (name, kind) pairs."""
+        if key and type(key[-1]) is _Keywords:
+            kinds_of_positional, keyword_kinds = key[:-1], key[-1]
+        else:
+            kinds_of_positional, keyword_kinds = key, ()
         code = getattr(self.function, "__code__", None)
         if code is None:  # not a Python function: the pipeline will say so
-            return frozenset()
+            return ()
         positional = code.co_varnames[: code.co_argcount]
-        numbers = {name for name, t in zip(positional, types) if _is_number_type(t)}
-        numbers |= {name for name, t in keyword_types if _is_number_type(t)}
-        passed = set(positional[: len(types)]) | {name for name, _ in keyword_types}
-        defaults = dict(
-            zip(
-                positional[len(positional) - len(self.function.__defaults__ or ()) :],
-                self.function.__defaults__ or (),
-            )
-        )
-        defaults.update(self.function.__kwdefaults__ or {})
-        numbers |= {n for n, v in defaults.items() if n not in passed and _is_number_type(type(v))}
-        return frozenset(numbers)
+        kinds = dict(zip(positional, kinds_of_positional))
+        kinds.update(keyword_kinds)
+        defaults = self.function.__defaults__ or ()
+        defaulted = dict(zip(positional[len(positional) - len(defaults) :], defaults))
+        defaulted.update(self.function.__kwdefaults__ or {})
+        for name, value in defaulted.items():
+            kinds.setdefault(name, _kind(value))
+        described = {name: _describe_kind(kind) for name, kind in kinds.items()}
+        return tuple(sorted((n, k) for n, k in described.items() if k is not None))
 
     def _compile(self, key: tuple | None = None) -> pipeline.codegen.CompiledDerivative:
-        numbers = self._numbers(key) if key is not None else frozenset()
-        return pipeline.compiled(self.function, self.wrt, self.mode, self.optimize, numbers)
+        kinds = self._kinds(key) if key is not None else ()
+        return pipeline.compiled(self.function, self.wrt, self.mode, self.optimize, kinds)
 
     def _build(self, key: tuple):
         """The generated function for arguments of these types (specialised to Python
@@ -148,10 +176,16 @@ class DerivativeFunction:
         return self._compile(_key(self.receiver + args, kwargs)).source
 
     def __call__(self, *args, **kwargs):
-        if self.receiver:
+        if kwargs or self.receiver:
             args = self.receiver + args
-        key = (tuple(map(type, args)), tuple((k, type(v)) for k, v in kwargs.items()))
-        call = self._calls.get(key) or self._build(key)
+            key = _key(args, kwargs)
+        else:  # the common case, kept short: it runs on every call
+            key = tuple(map(type, args))
+            if _NDARRAY in key:
+                key = tuple(map(_kind, args))
+        call = self._calls.get(key)
+        if call is None:
+            call = self._build(key)
         try:
             return call(*args, **kwargs)
         except NonScalarOutputError as error:
@@ -178,7 +212,9 @@ class VJPFunction(DerivativeFunction):
     def __call__(self, *args, seed, **kwargs):
         args = self.receiver + args
         key = _key(args, kwargs)
-        call = self._calls.get(key) or self._build(key)
+        call = self._calls.get(key)
+        if call is None:
+            call = self._build(key)
         kwargs[self._compiled.seed_name] = seed
         return call(*args, **kwargs)
 

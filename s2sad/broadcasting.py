@@ -1,67 +1,168 @@
-"""Which values provably have the same shape, so an adjoint needs no ``unbroadcast``.
+"""Symbolic shapes, so adjoints know exactly where NumPy broadcast (or that it did not).
 
-A shape is represented symbolically as the set of *shape atoms* NumPy broadcast together
-to make it: a parameter of unknown shape is one atom, a Python number is the empty set,
-``x * a`` has the union of ``x``'s and ``a``'s atoms, a matrix product is a new atom.
-Equal sets mean equal shapes; different sets mean "maybe different", and the adjoint keeps
-its ``unbroadcast``. Where control flow merges two different shapes of one name, the
-name gets an atom of its own for that point, so a loop reaches a fixed point.
+A shape is a tuple of dimensions, each ``Dim(symbol, offset)`` (the length ``symbol +
+offset``) or the literal ``ONE``; ``None`` is an unknown shape. A parameter called with a
+2-D array has shape ``(Dim("X.0"), Dim("X.1"))`` (dimensions of length 1 are ``ONE``); a
+Python number has ``()``. Elementwise operations broadcast right-aligned dimensions;
+NumPy raises unless two lengths that are not 1 agree, so such dimensions are unified; a
+matrix product unifies its inner dimensions; ``x[1:]`` and ``x[:-1]`` both have length
+``n - 1``. Where control flow merges different shapes of a name, the dimensions that
+differ get symbols of their own, so a loop reaches a fixed point.
 
 >>> import gast
->>> body = gast.parse("y = x * 2.0\\nz = y + a").body
->>> from .primitives import classify
->>> shapes = analyze_shapes(body, {"x": None, "a": "scalar"}, lambda n: UNRESOLVED)
+>>> body = gast.parse("y = x * 2.0\\nz = y + b\\nw = z[1:] - z[:-1]").body
+>>> kinds = {"x": ("array", 1, (False,)), "b": "scalar"}
+>>> shapes = analyze_shapes(body, kinds, lambda node: UNRESOLVED)
+>>> shapes.same(body[2], body[2].value.left)   # z[1:] is as long as z[:-1]
+False
 >>> shapes.result(body[1]) == shapes.before(body[1])["y"]
 True
 """
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
+
 import gast
 
-from .parse import UNRESOLVED
 from .primitives import classify
+from .rules import RuleError
 
-Shape = frozenset  # of atom strings; empty: a Python number (or a 0-d value)
+
+@dataclass(frozen=True, eq=False)
+class Dim:
+    """A dimension of length ``symbol + offset`` (``certain``: known not to be 1).
+
+    Two dimensions are the same length when their symbol and offset agree."""
+
+    symbol: str
+    offset: int = 0
+    certain: bool = False
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Dim) and (self.symbol, self.offset) == (other.symbol, other.offset)
+
+    def __hash__(self) -> int:
+        return hash((self.symbol, self.offset))
+
+
+ONE = 1  # a dimension of length 1
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A shape whose rank is not known, equal only to itself (``np.tanh(z)`` has ``z``'s)."""
+
+    key: str
+
+
+Shape = tuple  # of Dim | ONE; or an Opaque
 
 
 class Shapes:
-    """Symbolic shapes of every name before every assignment, and of each assignment's result."""
+    """Shapes of every name before every assignment, and of each assignment's result."""
 
     def __init__(self) -> None:
-        self._before: dict[int, dict[str, Shape]] = {}
-        self._result: dict[int, Shape] = {}
-        self._parameters: dict[str, Shape] = {}
+        self._before: dict[int, dict[str, Shape | None]] = {}
+        self._result: dict[int, Shape | None] = {}
+        self._parameters: dict[str, Shape | None] = {}
+        self.unify = _UnionFind()
 
-    def of_parameter(self, name: str) -> Shape | None:
-        """The shape a parameter arrives with (empty for a Python number)."""
-        return self._parameters.get(name)
-
-    def before(self, statement) -> dict[str, Shape]:
+    def before(self, statement) -> dict[str, Shape | None]:
         return self._before.get(id(statement), {})
 
     def result(self, statement) -> Shape | None:
-        return self._result.get(id(statement))
+        return self._canonical(self._result.get(id(statement)))
+
+    def of_parameter(self, name: str) -> Shape | None:
+        """The shape a parameter arrives with (``()`` for a Python number)."""
+        return self._canonical(self._parameters.get(name))
+
+    def of(self, statement, operand: gast.expr) -> Shape | None:
+        """The shape of an operand (an atom) of ``statement``."""
+        if isinstance(operand, gast.Constant):
+            return () if isinstance(operand.value, (int, float)) else None
+        if isinstance(operand, gast.Name):
+            return self._canonical(self.before(statement).get(operand.id))
+        return None
+
+    def ndim(self, statement, operand) -> int | None:
+        shape = self.of(statement, operand)
+        return len(shape) if isinstance(shape, tuple) else None
 
     def same(self, statement, operand: gast.expr) -> bool:
         """Whether ``operand`` of ``statement`` provably has the shape of its result."""
-        result = self.result(statement)
-        if result is None:
-            return False
-        if isinstance(operand, gast.Constant):
-            return not result
-        shape = self.before(statement).get(operand.id) if isinstance(operand, gast.Name) else None
-        return shape is not None and shape == result
+        result, shape = self.result(statement), self.of(statement, operand)
+        return result is not None and shape == result
+
+    def reduction(self, statement, operand) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+        """How to sum an adjoint of the result's shape back to ``operand``'s shape:
+        (leading axes to sum away, axes of length 1 to sum with keepdims), or None when
+        the shapes are not known well enough to say. ((), ()) sums everything."""
+        result, shape = self.result(statement), self.of(statement, operand)
+        if shape == () and result is not None:
+            return (), ()
+        if (
+            not isinstance(result, tuple)
+            or not isinstance(shape, tuple)
+            or len(shape) > len(result)
+        ):
+            return None
+        lead = len(result) - len(shape)
+        kept = []
+        for axis, (mine, theirs) in enumerate(zip(shape, result[lead:])):
+            if mine == theirs:
+                continue
+            if mine == ONE:
+                kept.append(axis)
+                continue
+            return None
+        return tuple(range(lead)), tuple(kept)
+
+    def _canonical(self, shape):
+        if not isinstance(shape, tuple):
+            return shape
+        return tuple(self.unify.canonical(d) for d in shape)
 
 
-def analyze_shapes(body, kinds: dict[str, str | None], resolve) -> Shapes:
-    """Shapes for a core-language ``body`` whose parameters have ``kinds``
-    ("scalar" for Python numbers, anything else for an unknown shape)."""
+class _UnionFind:
+    """Dimensions NumPy forced to be equal."""
+
+    def __init__(self):
+        self.parent: dict[tuple, tuple] = {}
+
+    def find(self, key: tuple) -> tuple:
+        while self.parent.get(key, key) != key:
+            key = self.parent[key]
+        return key
+
+    def union(self, a: Dim, b: Dim) -> None:
+        ka, kb = self.find((a.symbol, a.offset)), self.find((b.symbol, b.offset))
+        if ka != kb:
+            self.parent[max(ka, kb)] = min(ka, kb)
+
+    def canonical(self, dim):
+        if dim == ONE:
+            return ONE
+        symbol, offset = self.find((dim.symbol, dim.offset))
+        return Dim(symbol, offset, dim.certain)
+
+
+def parameter_shape(name: str, kind) -> Shape:
+    """The shape of a parameter of ``kind``: "scalar", ("array", ndim, ones) or None."""
+    if kind == "scalar":
+        return ()
+    if isinstance(kind, tuple) and kind[0] == "array":
+        _, ndim, ones = kind
+        return tuple(ONE if one else Dim(f"{name}.{i}", 0, True) for i, one in enumerate(ones))
+    return Opaque(f"parameter:{name}")
+
+
+def analyze_shapes(body, kinds: dict, resolve) -> Shapes:
+    """Shapes for a core-language ``body`` whose parameters have ``kinds``."""
     shapes = Shapes()
-    state = {
-        name: (Shape() if kind == "scalar" else Shape({f"param:{name}"}))
-        for name, kind in kinds.items()
-    }
+    state = {name: parameter_shape(name, kind) for name, kind in kinds.items()}
     shapes._parameters = dict(state)
     _Analysis(shapes, resolve).block(body, state)
     return shapes
@@ -70,8 +171,13 @@ def analyze_shapes(body, kinds: dict[str, str | None], resolve) -> Shapes:
 class _Analysis:
     def __init__(self, shapes: Shapes, resolve):
         self.shapes = shapes
+        self.unify = shapes.unify
         self.resolve = resolve
         self.breaks: list[dict] = []
+        self.fresh = itertools.count()
+
+    def new_dim(self, hint: str) -> Dim:
+        return Dim(f"{hint}#{next(self.fresh)}")
 
     def block(self, statements, state):
         for statement in statements:
@@ -97,9 +203,11 @@ class _Analysis:
             orelse = self.block(statement.orelse, state)
             if body is None or orelse is None:
                 return orelse if body is None else body
-            return _join(body, orelse, statement)
+            return self.join(body, orelse, statement)
         if isinstance(statement, (gast.For, gast.While)):
             return self.loop(statement, state)
+        if isinstance(statement, gast.Return):
+            self.shapes._before[id(statement)] = dict(state)
         return state
 
     def loop(self, loop, state):
@@ -108,12 +216,14 @@ class _Analysis:
             counting = (
                 isinstance(loop.iter, gast.Call) and getattr(loop.iter.func, "id", None) == "range"
             )
-            head[loop.target.id] = Shape() if counting else Shape({f"element:{id(loop)}"})
+            iterable = state.get(loop.iter.id) if isinstance(loop.iter, gast.Name) else None
+            element = iterable[1:] if isinstance(iterable, tuple) and iterable else None  # a row
+            head[loop.target.id] = () if counting else element or Opaque(f"element:{id(loop)}")
         saved = self.breaks
         while True:
             self.breaks = []
             end = self.block(loop.body, head)
-            new_head = _join(head, end, loop) if end is not None else head
+            new_head = self.join(head, end, loop) if end is not None else head
             if new_head == head:
                 break
             head = new_head
@@ -121,50 +231,262 @@ class _Analysis:
         self.breaks = saved
         result = exits[0]
         for each in exits[1:]:
-            result = _join(result, each, loop)
+            result = self.join(result, each, loop)
         return result
 
-    def shape_of(self, statement, state) -> Shape:
-        operation = classify(statement.value, self.resolve)
-        key = f"value:{id(statement)}"
+    def join(self, left: dict, right: dict, where) -> dict:
+        joined = {}
+        for name in left.keys() | right.keys():
+            a, b = left.get(name), right.get(name)
+            if a == b:
+                joined[name] = a
+                continue
+            if not isinstance(a, tuple) or not isinstance(b, tuple) or len(a) != len(b):
+                joined[name] = Opaque(f"merge:{id(where)}:{name}")
+                continue
+            dims = []
+            for position, (x, y) in enumerate(zip(a, b)):
+                if self.unify.canonical(x) == self.unify.canonical(y):
+                    dims.append(x)
+                else:  # a length of its own for this name at this merge
+                    dims.append(Dim(f"merge:{id(where)}:{name}:{position}"))
+            joined[name] = tuple(dims)
+        return joined
+
+    # ----- one operation -------------------------------------------------------------------
+    def shape_of(self, statement, state):
+        """The result's shape; a fresh Opaque shape when it cannot be worked out."""
+        shape = self._shape_of(statement, state)
+        return Opaque(f"value:{id(statement)}") if shape is None else shape
+
+    def _shape_of(self, statement, state):
+        value = statement.value
+        operation = classify(value, self.resolve)
         if operation.kind == "constant":
-            value = statement.value
-            return Shape() if isinstance(value, gast.Constant) else Shape({key})
+            if isinstance(value, gast.Constant) and isinstance(value.value, (int, float)):
+                return ()
+            return None
         if operation.kind == "copy":
-            return state.get(operation.args[0].id, Shape({key}))
+            return state.get(operation.args[0].id)
+        if operation.kind == "subscript":
+            return self.subscript(value, state)
         if operation.kind != "primitive" or operation.rule is None:
-            return Shape({key})
+            return None
         rule = operation.rule
         try:
             bound = rule.bind(operation.args, operation.keywords)
-        except Exception:
-            return Shape({key})
+        except RuleError:
+            return None
         kind = rule.result_shape(bound) if rule.result_shape else None
         if kind == "scalar":
-            return Shape()
+            return ()
         if kind == "elementwise":
-            atoms: set[str] = set()
-            for node in bound.values():
-                if isinstance(node, gast.Constant):
-                    continue
-                if not isinstance(node, gast.Name) or node.id not in state:
-                    return Shape({key})
-                atoms |= state[node.id]
-            return Shape(atoms)
-        return Shape({key})
+            return self.broadcast([self.operand(node, state) for node in bound.values()])
+        special = getattr(self, f"_{getattr(rule.primitive, '__name__', '')}", None)
+        if special is not None and not isinstance(rule.primitive, tuple):
+            return special(bound, state)
+        if isinstance(rule.primitive, tuple):
+            return self.method(rule.primitive, bound, state)
+        return None
+
+    def operand(self, node, state):
+        if isinstance(node, gast.Constant):
+            return () if isinstance(node.value, (int, float, bool)) else "ignore"
+        if isinstance(node, gast.Name):
+            return state.get(node.id)
+        return None
+
+    def broadcast(self, shapes) -> Shape | None:
+        shapes = [s for s in shapes if s != "ignore"]
+        if any(s is None for s in shapes):
+            return None
+        opaque = {s for s in shapes if isinstance(s, Opaque)}
+        if opaque:  # numbers broadcast into an opaque shape; two different ones: unknown
+            only = next(iter(opaque))
+            return only if len(opaque) == 1 and all(s == () or s == only for s in shapes) else None
+        width = max((len(s) for s in shapes), default=0)
+        result = []
+        for position in range(width):
+            dims = [s[len(s) - width + position] for s in shapes if len(s) - width + position >= 0]
+            result.append(self.broadcast_dims(dims))
+        return tuple(result)
+
+    def broadcast_dims(self, dims):
+        stretched = [d for d in dims if d != ONE]
+        if not stretched:
+            return ONE
+        first = self.unify.canonical(stretched[0])
+        for other in stretched[1:]:
+            other = self.unify.canonical(other)
+            if other == first:
+                continue
+            if first.certain and other.certain:
+                self.unify.union(first, other)  # NumPy raises unless they agree
+                continue
+            return self.new_dim("broadcast")  # one of them may be 1: either length
+        return first
+
+    # reductions, products, transposes --------------------------------------------------
+    def reduced(self, bound, state) -> Shape | None:
+        shape = self.operand(bound.get("a"), state)
+        if shape is None or shape == "ignore":
+            return None
+        if isinstance(shape, Opaque):
+            full = bound.is_none("axis") and bound.constant("keepdims", None) is False
+            return () if full else None
+        keepdims = bound.constant("keepdims", None)
+        if not bound.is_constant("keepdims") or not bound.is_constant("axis"):
+            return None
+        axis = bound.constant("axis")
+        if axis is None:
+            return (ONE,) * len(shape) if keepdims else ()
+        axes = (
+            {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+            if shape
+            else set()
+        )
+        return tuple(
+            ONE if i in axes else d for i, d in enumerate(shape) if keepdims or i not in axes
+        )
+
+    _sum = _mean = _amax = _amin = _max = _min = reduced
+
+    def _matmul(self, bound, state):
+        a = self.operand(bound.get("x1"), state)
+        b = self.operand(bound.get("x2"), state)
+        return self.product(a, b, batch=True)
+
+    def _dot(self, bound, state):
+        a = self.operand(bound.get("a"), state)
+        b = self.operand(bound.get("b"), state)
+        if not isinstance(a, tuple) or not isinstance(b, tuple):
+            return None
+        if not a or not b:
+            return self.broadcast([a, b])
+        if len(a) > 2 or len(b) > 2:
+            return None
+        return self.product(a, b, batch=False)
+
+    def product(self, a, b, batch: bool):
+        if not isinstance(a, tuple) or not isinstance(b, tuple) or not a or not b:
+            return None
+        if len(a) == 1 and len(b) == 1:
+            self._same(a[0], b[0])
+            return ()
+        if len(b) == 1:
+            self._same(a[-1], b[0])
+            return a[:-1]
+        if len(a) == 1:
+            self._same(a[0], b[-2])
+            return b[:-2] + b[-1:]
+        self._same(a[-1], b[-2])
+        if len(a) == 2 and len(b) == 2:
+            return (a[0], b[1])
+        if not batch:
+            return None
+        batch_dims = self.broadcast([a[:-2], b[:-2]])
+        return None if batch_dims is None else batch_dims + (a[-2], b[-1])
+
+    def _same(self, x, y):
+        """The contracted dimension of a product: NumPy raises unless the lengths agree."""
+        if x != ONE and y != ONE:
+            self.unify.union(self.unify.canonical(x), self.unify.canonical(y))
+
+    def _transpose(self, bound, state):
+        shape = self.operand(bound.get("a"), state)
+        if not isinstance(shape, tuple):
+            return None
+        if bound.is_none("axes"):
+            return tuple(reversed(shape))
+        axes = bound.constant("axes")
+        if isinstance(axes, tuple) and sorted(axes) == list(range(len(shape))):
+            return tuple(shape[i] for i in axes)
+        return None
+
+    def method(self, key, bound, state):
+        kind, name = key
+        if kind == "attribute" and name == "T":
+            shape = self.operand(bound.get("x"), state)
+            return tuple(reversed(shape)) if isinstance(shape, tuple) else None
+        if kind == "method" and name in ("sum", "mean", "max", "min"):
+            return self.reduced(bound, state)
+        if kind == "method" and name == "copy":
+            return self.operand(bound.get("a"), state)
+        return None
+
+    # subscripts ----------------------------------------------------------------------
+    def subscript(self, node: gast.Subscript, state):
+        shape = state.get(node.value.id) if isinstance(node.value, gast.Name) else None
+        if not isinstance(shape, tuple):
+            return None
+        index = node.slice
+        parts = list(index.elts) if isinstance(index, gast.Tuple) else [index]
+        if sum(1 for p in parts if _is_ellipsis(p)) > 1:
+            return None
+        consuming = [p for p in parts if not _is_ellipsis(p) and not _is_none(p)]
+        if len(consuming) > len(shape):
+            return None
+        dims = list(shape)
+        result: list = []
+        for position, part in enumerate(parts):
+            if _is_ellipsis(part):
+                later = sum(1 for p in parts[position + 1 :] if p in consuming)
+                take = len(dims) - later
+                result.extend(dims[:take])
+                dims = dims[take:]
+            elif _is_none(part):
+                result.append(ONE)
+            else:
+                dim = dims.pop(0)
+                if isinstance(part, gast.Slice):
+                    result.append(self.sliced(dim, part))
+                elif isinstance(part, gast.Constant) and isinstance(part.value, int):
+                    pass  # an integer index drops the dimension
+                elif isinstance(part, gast.Name) and state.get(part.id) == ():
+                    pass  # so does a number (a loop counter)
+                else:
+                    return None  # an array of indices or a mask: any length
+        return tuple(result + dims)
+
+    def sliced(self, dim, part: gast.Slice):
+        step = part.step
+        if step is not None and not (isinstance(step, gast.Constant) and step.value == 1):
+            return self.new_dim("slice")
+        lower, upper = part.lower, part.upper
+        if dim == ONE:
+            return self.new_dim("slice")
+        dim = self.unify.canonical(dim)
+        low = _int_constant(lower)
+        high = _int_constant(upper)
+        if lower is None and upper is None:
+            return dim
+        if upper is None and low is not None and low >= 0:
+            return Dim(dim.symbol, dim.offset - low)  # x[k:] has n - k elements (n >= k)
+        if lower is None and high is not None and high < 0:
+            return Dim(dim.symbol, dim.offset + high)  # x[:-k] has n - k elements
+        if low is not None and high is not None and low >= 0 and high < 0:
+            return Dim(dim.symbol, dim.offset + high - low)
+        return self.new_dim("slice")
 
 
-def _join(left: dict, right: dict, where) -> dict:
-    joined = {}
-    for name in left.keys() | right.keys():
-        a, b = left.get(name), right.get(name)
-        if a is None or b is None:
-            joined[name] = a if b is None else b
-        elif a == b:
-            joined[name] = a
-        else:
-            joined[name] = Shape({f"merge:{id(where)}:{name}"})
-    return joined
+def _int_constant(node):
+    if node is None:
+        return None
+    if (
+        isinstance(node, gast.Constant)
+        and isinstance(node.value, int)
+        and not isinstance(node.value, bool)
+    ):
+        return node.value
+    return None
 
 
-__all__ = ["Shapes", "analyze_shapes", "UNRESOLVED"]
+def _is_ellipsis(node) -> bool:
+    return isinstance(node, gast.Constant) and node.value is Ellipsis
+
+
+def _is_none(node) -> bool:
+    return isinstance(node, gast.Constant) and node.value is None
+
+
+__all__ = ["Dim", "ONE", "Opaque", "Shapes", "analyze_shapes", "parameter_shape"]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import gast
 
 from . import cache
+from .broadcasting import ONE
 from .errors import UnsupportedSyntaxError
 from .syntax import Comment, assign, clone, expression_statement, load, store
 
@@ -72,18 +73,17 @@ class CallSites:
                 continue
             if reverse.adjoints.active(atom):
                 active.append(param)
-        shapes = reverse.shapes.before(statement)
-        numbers_ = frozenset(
-            param
-            for param, spec in signature.parameters.items()
-            if (
-                _is_number(bound.arguments[param])
-                or _is_scalar_name(bound.arguments[param], shapes)
-                if param in bound.arguments
-                else isinstance(spec.default, numbers.Number) and not isinstance(spec.default, bool)
-            )
-        )
-        key = pipeline.split(helper, tuple(active), numbers_)
+        kinds = []
+        for param, spec in signature.parameters.items():
+            if param in bound.arguments:
+                kind = _kind_of(reverse.shapes.of(statement, bound.arguments[param]))
+            elif isinstance(spec.default, numbers.Real) and not isinstance(spec.default, bool):
+                kind = "scalar"
+            else:
+                kind = None
+            if kind is not None:
+                kinds.append((param, kind))
+        key = pipeline.split(helper, tuple(active), tuple(sorted(kinds)))
         forward = self.binding(key, helper, "forward", f"{name}_forward")
         backward = self.binding(key, helper, "backward", f"{name}_backward")
         namer = reverse.namer
@@ -127,16 +127,14 @@ def _atoms(node) -> list:
     )
 
 
-def _is_number(atom) -> bool:
-    return (
-        isinstance(atom, gast.Constant)
-        and isinstance(atom.value, numbers.Number)
-        and not isinstance(atom.value, bool)
-    )
-
-
-def _is_scalar_name(atom, shapes: dict) -> bool:
-    return isinstance(atom, gast.Name) and shapes.get(atom.id) == frozenset()
+def _kind_of(shape):
+    """A helper parameter's kind from the argument's shape at the call: a number, an array
+    of known rank with its dimensions of length 1, or unknown (None)."""
+    if not isinstance(shape, tuple):
+        return None
+    if shape == ():
+        return "scalar"
+    return ("array", len(shape), tuple(dim == ONE for dim in shape))
 
 
 def split_tree(derivative) -> tuple[gast.FunctionDef, gast.FunctionDef]:

@@ -130,6 +130,13 @@ class Effects:
         self._memo[id(statement)] = (statement, effect)
         return effect
 
+    def inside(self, statement) -> set[str]:
+        """The names read inside a compound statement's blocks (not its header)."""
+        reads: set[str] = set()
+        for inner in [*statement.body, *statement.orelse]:
+            reads |= self.of(inner).reads
+        return reads
+
     def _compound(self, statement) -> Effect:
         """Everything inside an if or a loop, as one statement."""
         header = statement.iter if isinstance(statement, gast.For) else statement.test

@@ -29,6 +29,13 @@ def fold_changed(node: gast.expr) -> tuple[gast.expr, bool]:
     return folded, folder.changed
 
 
+def fold_in_place(node: gast.expr) -> tuple[gast.expr, bool]:
+    """``fold_changed`` that may reuse (and change) ``node``'s own subtrees."""
+    folder = _Fold()
+    folded = folder.visit(node)
+    return folded, folder.changed
+
+
 class _Fold(gast.NodeTransformer):
     def __init__(self):
         self.changed = False
@@ -71,6 +78,9 @@ class _Fold(gast.NodeTransformer):
         ):
             return gast.BinOp(left=right, op=gast.Sub(), right=left.operand)
         if isinstance(op, gast.Mult):
+            merged = _merge_factors(left, right)
+            if merged is not None:
+                return merged
             if _is_value(right, 1):
                 return left
             if _is_value(left, 1):
@@ -81,6 +91,12 @@ class _Fold(gast.NodeTransformer):
                 return gast.UnaryOp(op=gast.USub(), operand=right)
         if isinstance(op, gast.Div) and _is_value(right, 1):
             return left
+        if isinstance(op, (gast.Mult, gast.Div)):
+            # -a * 2 * x → a * -2 * x: the sign moves onto a constant factor
+            unsigned = _negate_factor(node)
+            moved = _negate_constant(unsigned) if unsigned is not None else None
+            if moved is not None:
+                return moved
         if isinstance(op, gast.Pow) and _is_value(right, 1):
             return left
         return node
@@ -95,16 +111,56 @@ class _Fold(gast.NodeTransformer):
 
 
 def _negated(node):
-    """``-node`` without a minus sign in front, when a factor of ``node`` already has one."""
+    """``-node`` without a minus sign in front: a constant factor of the product takes the
+    sign (``-(g * 2 * x)`` → ``g * -2 * x``, one array operation fewer), or a factor that
+    already has one loses it."""
+    return _negate_constant(node) or _negate_factor(node)
+
+
+def _negate_constant(node):
     if _number(node):
         return const(-node.value)
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        return node.operand
     if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
-        left = _negated(node.left)
+        if _number(node.right):
+            return gast.BinOp(left=node.left, op=node.op, right=const(-node.right.value))
+        left = _negate_constant(node.left)
         if left is not None:
             return gast.BinOp(left=left, op=node.op, right=node.right)
     return None
+
+
+def _negate_factor(node):
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        return node.operand
+    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
+        left = _negate_factor(node.left)
+        if left is not None:
+            return gast.BinOp(left=left, op=node.op, right=node.right)
+    return None
+
+
+def _merge_factors(left, right):
+    """``e * c1 * c2`` → ``e * (c1 * c2)`` when that is exact: one of the constants is a
+    power of two, so rounding cannot differ."""
+    if not (_number(right) and isinstance(left, gast.BinOp) and isinstance(left.op, gast.Mult)):
+        return None
+    if _number(left.right):
+        other, constant = left.left, left.right.value
+    elif _number(left.left):
+        other, constant = left.right, left.left.value
+    else:
+        return None
+    if not (_power_of_two(constant) or _power_of_two(right.value)):
+        return None
+    product = constant * right.value
+    if not math.isfinite(product):
+        return None
+    return gast.BinOp(left=other, op=gast.Mult(), right=const(product))
+
+
+def _power_of_two(value) -> bool:
+    value = abs(value)
+    return value != 0 and math.isfinite(value) and math.frexp(value)[0] == 0.5
 
 
 def _number(node) -> bool:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import gast
 
 from .dataflow import EVERYTHING, Effects, is_compound
-from .syntax import Comment, clone, loads
+from .syntax import Comment, clone, loads, walk
 
 
 @dataclass
@@ -65,8 +65,17 @@ class _Pass:
                 for name in effect.mutates:
                     self.mutates_at.setdefault(name, []).append(position)
             if is_compound(statement):
+                test = _if_test(statement)
                 for name in effect.reads | effect.binds:
-                    if name in current:  # read inside, or bound on some paths only
+                    if name not in current:
+                        continue
+                    if (
+                        name == test
+                        and name not in effect.binds
+                        and name not in self.effects_of.inside(statement)
+                    ):
+                        self.uses.setdefault(current[name], []).append(position)
+                    else:  # read inside, or bound on some paths only
                         self.escapes.add(current.pop(name))
                 continue
             for name in effect.reads:
@@ -112,10 +121,16 @@ class _Pass:
             return False
         use = uses[0]
         statement_at_use = self.block[use]
-        merges = _assigns(statement_at_use, name) and name in policy.merging
+        # ``v = A`` merges into an adjacent ``v = v + B``; merging distant ones would grow
+        # one expression per contribution (and cost quadratic time)
+        merges = (
+            _assigns(statement_at_use, name)
+            and name in policy.merging
+            and (use == position + 1 or _size(value) <= _SMALL)
+        )
         if not (name in policy.inlinable or merges):
             return False
-        if _load_count(statement_at_use, name) != 1 or self.killed(position, use, value):
+        if _load_count(_header(statement_at_use), name) != 1 or self.killed(position, use, value):
             return False
         if not substitutable(statement_at_use, name):
             return False
@@ -176,10 +191,29 @@ class _Pass:
         return True
 
 
+_SMALL = 12  # nodes: an expression this small may merge into a later, non-adjacent use
+
+
+def _size(node) -> int:
+    return sum(1 for _ in walk(node))
+
+
 def _any_between(positions, start: int, stop: int) -> bool:
     """Whether the sorted ``positions`` hold one strictly between ``start`` and ``stop``."""
     index = bisect_right(positions, start)
     return index < len(positions) and positions[index] < stop
+
+
+def _header(statement):
+    """What of ``statement`` a substitution may touch: all of it, or an ``if``'s test."""
+    return statement.test if isinstance(statement, gast.If) else statement
+
+
+def _if_test(statement) -> str | None:
+    """The name an ``if`` tests (the only place in a compound statement a value may go)."""
+    if isinstance(statement, gast.If) and isinstance(statement.test, gast.Name):
+        return statement.test.id
+    return None
 
 
 def _defines_name(statement) -> bool:
@@ -208,27 +242,15 @@ def _assigns(statement, name: str) -> bool:
 
 def _load_count(statement, name: str) -> int:
     return Counter(
-        n.id for n in _walk(statement) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+        n.id for n in walk(statement) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
     )[name]
-
-
-def _walk(node):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        for name in current._fields:
-            child = getattr(current, name, None)
-            if isinstance(child, list):
-                stack.extend(c for c in child if isinstance(c, gast.AST))
-            elif isinstance(child, gast.AST):
-                stack.append(child)
 
 
 def substitutable(statement, name: str) -> bool:
     """A load of ``name`` in ``statement`` may be replaced by an expression (not as the
     container of a subscript store, where only a name can stand)."""
-    if isinstance(statement, gast.Assign):
+    if isinstance(statement, gast.If):
+        return True  # only its test reads the name (see _index)
         target = statement.targets[0]
         if not isinstance(target, gast.Name):
             return name not in loads(target)
@@ -236,8 +258,12 @@ def substitutable(statement, name: str) -> bool:
 
 
 def replace_loads(statement, name: str, replacement) -> None:
-    """Replace every load of ``name`` inside ``statement`` by a copy of ``replacement``."""
-    for parent in list(_walk(statement)):  # not into the replacements themselves
+    """Replace every load of ``name`` inside ``statement`` by a copy of ``replacement``
+    (in an ``if``, only in its test)."""
+    if isinstance(statement, gast.If):
+        statement.test = clone(replacement)
+        return
+    for parent in list(walk(statement)):  # not into the replacements themselves
         for field_name in parent._fields:
             child = getattr(parent, field_name, None)
             if (

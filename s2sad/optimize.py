@@ -48,12 +48,12 @@ import gast
 
 from . import runtime
 from .dataflow import Effects, inner_blocks, liveness, names_bound
-from .folding import fold_changed
+from .folding import fold_changed, fold_in_place
 from .forward_substitution import Policy, substitute_block
 from .parse import UNRESOLVED
 from .reverse import Derivative
 from .rules import lookup
-from .syntax import Comment, clone
+from .syntax import Comment, clone, loads, walk
 from .zero_propagation import ZeroPropagation
 
 _PURE_BUILTINS = {
@@ -82,6 +82,7 @@ def optimize(derivative: Derivative) -> Derivative:
         changed |= optimizer.remove_dead_code()
         if not changed:
             break
+    optimizer.restore_loop_tests(tree.body)
     return dataclasses.replace(derivative, tree=tree)
 
 
@@ -128,6 +129,60 @@ class _Optimizer:
             pass
         return lookup(function) is not None
 
+    # ----- while loops ------------------------------------------------------------------
+    def restore_loop_tests(self, block: list) -> None:
+        """``c = E; while c: ...; c = E`` → ``while E: ...`` when nothing else reads ``c``
+        (the normal form evaluates a loop's test into a name; the adjoint never needs it)."""
+        for statement in block:
+            for inner in inner_blocks(statement):
+                self.restore_loop_tests(inner)
+        for loop in [s for s in block if isinstance(s, gast.While)]:
+            position = block.index(loop)
+            before = self._test_before(block, position)
+            if before is None or not self._evaluates_test(loop.body[-1], loop):
+                continue
+            test = loop.test.id
+            reads = sum(
+                1
+                for n in walk(self.tree)
+                if isinstance(n, gast.Name) and n.id == test and isinstance(n.ctx, gast.Load)
+            )
+            if reads == 1:
+                loop.test = block[before].value
+                loop.body.pop()
+                if not loop.body:
+                    loop.body.append(gast.Pass())
+                del block[before]
+
+    def _test_before(self, block: list, position: int) -> int | None:
+        """Where ``c = E`` is, before ``while c:`` at ``position``, with nothing between
+        that rebinds what ``E`` reads or reads ``c``."""
+        loop = block[position]
+        for index in range(position - 1, -1, -1):
+            statement = block[index]
+            if self._evaluates_test(statement, loop):
+                reads = loads(statement.value)
+                between = [self.effects.of(s) for s in block[index + 1 : position]]
+                if all(
+                    e.pure and not (e.binds & reads) and loop.test.id not in e.reads
+                    for e in between
+                ):
+                    return index
+                return None
+        return None
+
+    def _evaluates_test(self, statement, loop) -> bool:
+        return (
+            isinstance(loop, gast.While)
+            and isinstance(loop.test, gast.Name)
+            and isinstance(statement, gast.Assign)
+            and isinstance(statement.targets[0], gast.Name)
+            and statement.targets[0].id == loop.test.id
+            and self.effects.of(statement).pure
+            and bool(loop.body)
+            and gast.dump(statement.value) == gast.dump(_last_assignment(loop).value)
+        )
+
     # ----- zero propagation -------------------------------------------------------------
     def propagate_zeros(self) -> bool:
         """Replace reads of adjoint variables that certainly hold 0.0 by the constant."""
@@ -150,12 +205,20 @@ class _Optimizer:
         changed |= substitute_block(block, self.effects, live.get(id(block), set()), self.policy)
         for statement in block:
             if isinstance(statement, gast.Assign) and self.folds(statement):
-                folded, simpler = fold_changed(statement.value)
+                folded, simpler = (
+                    fold_changed(statement.value)
+                    if self.accumulates(statement)
+                    else fold_in_place(statement.value)
+                )
                 if simpler and not self.aliases(statement, folded):
                     statement.value = folded
                     self.effects.forget(statement)
                     changed = True
         return changed
+
+    def accumulates(self, statement: gast.Assign) -> bool:
+        """An assignment to an in-place-updated adjoint (folded on a copy: it may be refused)."""
+        return statement.targets[0].id in self.derivative.accumulators
 
     def aliases(self, statement: gast.Assign, value: gast.expr) -> bool:
         """Whether ``target = value`` would make an in-place-updated adjoint share another
@@ -196,7 +259,7 @@ class _Optimizer:
     def dead(self, statement, live_after: set) -> bool:
         if isinstance(statement, gast.Assign):
             target, value = statement.targets[0], statement.value
-            if not isinstance(target, gast.Name) or not self.effects.is_pure(value):
+            if not isinstance(target, gast.Name) or not self.effects.of(statement).pure:
                 return False
             return target.id not in live_after or (
                 isinstance(value, gast.Name) and value.id == target.id
@@ -214,6 +277,11 @@ class _Optimizer:
         if isinstance(statement, gast.For):
             return _empty(statement.body) and self.effects.is_pure(statement.iter)
         return isinstance(statement, gast.Pass)
+
+
+def _last_assignment(loop):
+    last = loop.body[-1]
+    return last if isinstance(last, gast.Assign) else gast.Assign(targets=[], value=None)
 
 
 def _empty(statements) -> bool:

@@ -20,13 +20,14 @@ from .reverse import Derivative, reverse
 
 
 def derive(
-    function: Callable, wrt, mode: str, optimize: bool = True, numbers: frozenset[str] = frozenset()
+    function: Callable, wrt, mode: str, optimize: bool = True, kinds: tuple = ()
 ) -> Derivative:
     """The derivative tree of ``function``; ``wrt`` as accepted by ``s2sad.grad``.
 
-    ``numbers`` names the parameters that are Python numbers at the calls this derivative
-    serves (parameters annotated ``float`` or ``int`` count as numbers too); the generated
-    code then does no broadcasting bookkeeping for them.
+    ``kinds`` holds (parameter, kind) pairs for the calls this derivative serves: "scalar"
+    for a Python number, ("array", ndim, ones) for an array of known rank (parameters
+    annotated ``float`` or ``int`` count as numbers too); the generated code then sums
+    broadcast adjoints over exactly the right axes, or not at all.
     """
     from .api import resolve_wrt  # argument checking lives with the public API
 
@@ -34,9 +35,9 @@ def derive(
     normalized = normalize(parsed)
     names, as_tuple = resolve_wrt(parsed, normalized.parameters, wrt)
     activity = analyze(normalized, names)
-    kinds = annotated_kinds(parsed)
-    kinds.update({name: "scalar" for name in numbers})
-    derivative = reverse(normalized, activity, names, mode, as_tuple, kinds)
+    known = annotated_kinds(parsed)
+    known.update(dict(kinds))
+    derivative = reverse(normalized, activity, names, mode, as_tuple, known)
     if optimize:
         derivative = optimize_derivative(derivative)
     return derivative
@@ -57,29 +58,29 @@ def compiled(
     wrt,
     mode: str,
     optimize: bool = True,
-    numbers: frozenset[str] = frozenset(),
+    kinds: tuple = (),
 ) -> codegen.CompiledDerivative:
     """The compiled derivative, from the cache when this one was built before."""
-    key = cache.key_for(function, _hashable(wrt), mode, optimize, numbers)
+    key = cache.key_for(function, _hashable(wrt), mode, optimize, kinds)
 
     def build() -> codegen.CompiledDerivative:
-        derivative = derive(function, wrt, mode, optimize, numbers)
+        derivative = derive(function, wrt, mode, optimize, kinds)
         source = codegen.derivative_source(derivative)
-        filename = filename_for(derivative, numbers)
+        filename = filename_for(derivative, kinds)
         helpers = helper_sources(derivative)
         return codegen.compile_derivative(derivative, source, filename, helpers)
 
     return cache.lookup(key, build)
 
 
-def split(function: Callable, wrt: tuple[str, ...], numbers: frozenset[str]) -> tuple:
+def split(function: Callable, wrt: tuple[str, ...], kinds: tuple) -> tuple:
     """Build (once) the forward/backward pair of a helper; returns its cache key."""
-    key = cache.key_for(function, wrt, "split", True, numbers)
+    key = cache.key_for(function, wrt, "split", True, kinds)
 
     def build() -> codegen.CompiledSplit:
-        derivative = derive(function, wrt, "split", True, numbers)
+        derivative = derive(function, wrt, "split", True, kinds)
         forward, backward = split_tree(derivative)
-        filename = filename_for(derivative, numbers)
+        filename = filename_for(derivative, kinds)
         return codegen.compile_split(
             derivative, forward, backward, filename, helper_sources(derivative)
         )
@@ -102,11 +103,12 @@ def helper_sources(derivative: Derivative) -> str:
     return "".join(text + "\n" for text in texts)
 
 
-def filename_for(derivative: Derivative, numbers: frozenset[str] = frozenset()) -> str:
+def filename_for(derivative: Derivative, kinds: tuple = ()) -> str:
     function = derivative.function.parsed.function
     module = getattr(function, "__module__", None) or "__main__"
     wrt = ",".join(derivative.wrt)
-    suffix = f" numbers={','.join(sorted(numbers))}" if numbers else ""
+    described = [f"{n}:{'number' if k == 'scalar' else f'{k[1]}-D'}" for n, k in kinds]
+    suffix = f" {' '.join(described)}" if described else ""
     return f"<s2sad:{module}.{function.__qualname__} {derivative.mode} {wrt}{suffix}>"
 
 

@@ -481,6 +481,8 @@ class _ReverseMode:
         if self.mode in ("vjp", "split"):
             seed_name = self.namer.fresh("seed")
             seed = load(seed_name)
+        elif self.shapes.of(self.function.tree.body[-1], output) == ():
+            seed = const(1.0)  # the output is a number, provably: no check needed
         else:
             seed = call(load(self.global_name("scalar_seed")), [clone(output)])
         output_active = isinstance(output, gast.Name) and self.activity.is_active(output.id)
@@ -492,13 +494,10 @@ class _ReverseMode:
             if not (output_active and name == output.id):
                 middle.append(assign(self.adjoint_name(name), const(0.0), return_line))
 
-        gradients = [
-            call(load(self.global_name("cast_like")), [load(self.adjoint_name(w)), load(w)])
-            for w in self.wrt
-        ]
+        gradients = [self.returned_gradient(w) for w in self.wrt]
         if self.mode == "split":  # the caller accumulates the raw adjoints itself
             gradients = [load(self.adjoint_name(w)) for w in self.wrt]
-        may_share = [w for w in self.wrt if self.shapes.of_parameter(w) != frozenset()]
+        may_share = [w for w in self.wrt if self.shapes.of_parameter(w) != ()]
         if self.mode == "split":
             result = gast.Tuple(elts=gradients, ctx=gast.Load())
         elif len(may_share) > 1:  # two array gradients may be one object (x + y)
@@ -544,6 +543,14 @@ class _ReverseMode:
             temporaries,
             accumulators,
         )
+
+    def returned_gradient(self, name: str) -> gast.expr:
+        """The gradient of parameter ``name`` as returned: a float for a number, otherwise
+        cast to the argument's kind and shape at run time."""
+        adjoint = load(self.adjoint_name(name))
+        if self.shapes.of_parameter(name) == ():
+            return call(load("float"), [adjoint])
+        return call(load(self.global_name("cast_like")), [adjoint, load(name)])
 
     def tape_used(self, statements) -> bool:
         return any(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import gast
 
 from .dataflow import inner_blocks, names_bound
-from .syntax import const
+from .syntax import const, walk
 
 
 class ZeroPropagation:
@@ -104,7 +104,7 @@ class ZeroPropagation:
     def replace(self, node, zeros: frozenset) -> None:
         if not zeros:
             return
-        for parent in gast.walk(node):
+        for parent in walk(node):
             for field_name, child in gast.iter_fields(parent):
                 if _loads_one_of(child, zeros):
                     setattr(parent, field_name, const(0.0))

@@ -9,6 +9,7 @@ share the gradient equally between the tied elements (as JAX and autograd do).
 import gast
 import numpy as np
 
+from .products import dot_left, dot_right, matmul_left, matmul_right
 from .registry import BoundArguments
 from .shapes import attribute, binary, defvjp, method, nondifferentiable, unary
 
@@ -16,7 +17,7 @@ from .shapes import attribute, binary, defvjp, method, nondifferentiable, unary
 binary(np.add, "g", "g")
 binary(np.subtract, "g", "-g")
 binary(np.multiply, "g * x2", "g * x1")
-binary(np.divide, "g / x2", "-g * x1 / x2 ** 2")
+binary(np.divide, "g / x2", "-g * x1 / (x2 * x2)")
 binary(np.power, "g * x2 * x1 ** (x2 - 1)", "g * ans * np.log(x1)")
 binary(np.maximum, "g * np.where(x1 == x2, 0.5, x1 > x2)", "g * np.where(x1 == x2, 0.5, x2 > x1)")
 binary(np.minimum, "g * np.where(x1 == x2, 0.5, x1 < x2)", "g * np.where(x1 == x2, 0.5, x2 < x1)")
@@ -51,14 +52,17 @@ unary(np.arctan, "g / (1.0 + x * x)")
 
 # ----- reductions ------------------------------------------------------------------------
 def _sum(args: BoundArguments) -> str:
-    if args.is_none("axis"):
-        return "np.full(np.shape(a), g)"
+    """``g`` spread back over the summed axes (a broadcast view: nothing is allocated)."""
+    if args.is_none("axis") or args.constant("keepdims") is True:
+        return "np.broadcast_to(g, np.shape(a))"
+    if args.is_constant("keepdims") and args.constant("keepdims") is False:
+        return "np.broadcast_to(np.expand_dims(g, axis), np.shape(a))"
     return "np.broadcast_to(expand_reduced(g, a, axis, keepdims), np.shape(a))"
 
 
 def _mean(args: BoundArguments) -> str:
     if args.is_none("axis"):
-        return "np.full(np.shape(a), g / np.size(a))"
+        return "np.broadcast_to(g / np.size(a), np.shape(a))"
     return f"{_sum(args)} * (np.size(ans) / np.size(a))"
 
 
@@ -79,9 +83,9 @@ method("max", "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM)
 method("min", "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM)
 
 # ----- products --------------------------------------------------------------------------
-binary(np.matmul, "matmul_grad_left(g, x1, x2)", "matmul_grad_right(g, x1, x2)", broadcasts=False)
-defvjp(np.dot, "a, b", a="dot_grad_left(g, a, b)", b="dot_grad_right(g, a, b)")
-method("dot", "a, b", a="dot_grad_left(g, a, b)", b="dot_grad_right(g, a, b)")
+binary(np.matmul, matmul_left, matmul_right, broadcasts=False)
+defvjp(np.dot, "a, b", a=dot_left, b=dot_right)
+method("dot", "a, b", a=dot_left, b=dot_right)
 
 # ----- selection -------------------------------------------------------------------------
 defvjp(

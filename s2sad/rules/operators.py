@@ -7,19 +7,20 @@ mathematics as NumPy's, so a scalar expression and its array twin differentiate 
 import builtins
 import operator
 
+from .products import matmul_left, matmul_right
 from .shapes import binary, defvjp, nondifferentiable, unary
 
 binary(operator.add, "g", "g")
 binary(operator.sub, "g", "-g")
 binary(operator.mul, "g * x2", "g * x1")
-binary(operator.truediv, "g / x2", "-g * x1 / x2 ** 2")
+binary(operator.truediv, "g / x2", "-g * x1 / (x2 * x2)")
 binary(operator.pow, "g * x2 * x1 ** (x2 - 1)", "g * ans * np.log(x1)")
 binary(operator.mod, "g", "-g * np.floor_divide(x1, x2)")
 binary(
     operator.matmul,
-    "matmul_grad_left(g, x1, x2)",
-    "matmul_grad_right(g, x1, x2)",
-    broadcasts=False,  # the helpers sum over broadcast batch axes themselves
+    matmul_left,
+    matmul_right,
+    broadcasts=False,  # the products sum over broadcast batch axes themselves
 )
 binary(operator.floordiv, None, None)  # elementwise, no gradient
 unary(operator.neg, "-g")

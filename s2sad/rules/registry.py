@@ -88,6 +88,11 @@ class BoundArguments(dict):
     def is_none(self, name: str) -> bool:
         return self.is_constant(name) and self.constant(name) is None
 
+    def ndim(self, name: str) -> int | None:
+        """The number of dimensions of the argument bound to ``name``, when known (the
+        derivative is being specialised for arrays of known rank)."""
+        return getattr(self, "ndims", {}).get(name)
+
 
 Template = str | Callable[[BoundArguments], str]
 
