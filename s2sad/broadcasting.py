@@ -52,9 +52,15 @@ ONE = 1  # a dimension of length 1
 
 @dataclass(frozen=True)
 class Opaque:
-    """A shape whose rank is not known, equal only to itself (``np.tanh(z)`` has ``z``'s)."""
+    """A shape of unknown rank: the broadcast of some *atoms* (a parameter's unknown
+    shape, a result s2sad could not work out). ``x * a`` has the atoms of both; equal atom
+    sets mean equal shapes (``np.tanh(z)`` has ``z``'s)."""
 
-    key: str
+    atoms: frozenset
+
+    @classmethod
+    def of(cls, key: str) -> Opaque:
+        return cls(frozenset({key}))
 
 
 Shape = tuple  # of Dim | ONE; or an Opaque
@@ -156,7 +162,7 @@ def parameter_shape(name: str, kind) -> Shape:
     if isinstance(kind, tuple) and kind[0] == "array":
         _, ndim, ones = kind
         return tuple(ONE if one else Dim(f"{name}.{i}", 0, True) for i, one in enumerate(ones))
-    return Opaque(f"parameter:{name}")
+    return Opaque.of(f"parameter:{name}")
 
 
 def analyze_shapes(body, kinds: dict, resolve) -> Shapes:
@@ -218,7 +224,7 @@ class _Analysis:
             )
             iterable = state.get(loop.iter.id) if isinstance(loop.iter, gast.Name) else None
             element = iterable[1:] if isinstance(iterable, tuple) and iterable else None  # a row
-            head[loop.target.id] = () if counting else element or Opaque(f"element:{id(loop)}")
+            head[loop.target.id] = () if counting else element or Opaque.of(f"element:{id(loop)}")
         saved = self.breaks
         while True:
             self.breaks = []
@@ -242,7 +248,7 @@ class _Analysis:
                 joined[name] = a
                 continue
             if not isinstance(a, tuple) or not isinstance(b, tuple) or len(a) != len(b):
-                joined[name] = Opaque(f"merge:{id(where)}:{name}")
+                joined[name] = Opaque.of(f"merge:{id(where)}:{name}")
                 continue
             dims = []
             for position, (x, y) in enumerate(zip(a, b)):
@@ -257,7 +263,7 @@ class _Analysis:
     def shape_of(self, statement, state):
         """The result's shape; a fresh Opaque shape when it cannot be worked out."""
         shape = self._shape_of(statement, state)
-        return Opaque(f"value:{id(statement)}") if shape is None else shape
+        return Opaque.of(f"value:{id(statement)}") if shape is None else shape
 
     def _shape_of(self, statement, state):
         value = statement.value
@@ -300,10 +306,15 @@ class _Analysis:
         shapes = [s for s in shapes if s != "ignore"]
         if any(s is None for s in shapes):
             return None
-        opaque = {s for s in shapes if isinstance(s, Opaque)}
-        if opaque:  # numbers broadcast into an opaque shape; two different ones: unknown
-            only = next(iter(opaque))
-            return only if len(opaque) == 1 and all(s == () or s == only for s in shapes) else None
+        if any(isinstance(s, Opaque) for s in shapes):
+            atoms: set = set()
+            for shape in shapes:  # a known shape joins as an atom of its own
+                atoms |= (
+                    shape.atoms
+                    if isinstance(shape, Opaque)
+                    else _atoms_of(self.shapes._canonical(shape))
+                )
+            return Opaque(frozenset(atoms))
         width = max((len(s) for s in shapes), default=0)
         result = []
         for position in range(width):
@@ -467,6 +478,10 @@ class _Analysis:
         if low is not None and high is not None and low >= 0 and high < 0:
             return Dim(dim.symbol, dim.offset + high - low)
         return self.new_dim("slice")
+
+
+def _atoms_of(shape: tuple) -> frozenset:
+    return frozenset() if shape == () else frozenset({f"dims:{shape!r}"})
 
 
 def _int_constant(node):
