@@ -30,7 +30,7 @@ from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .parse import ParsedFunction
 from .primitives import Operation, classify
 from .rules import RuleError
-from .syntax import attribute, call, clone, const, load
+from .syntax import attribute, call, clone, const, load, walk
 
 #: (adjoint of the result, the result, the operand's adjoint name) → expression
 Builder = Callable[[gast.expr, gast.expr, str], gast.expr]
@@ -290,7 +290,7 @@ def index_value(node: gast.expr) -> gast.expr:
 def _names(node) -> set[str]:
     if node is None:
         return set()
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and n.id != "slice"}
+    return {n.id for n in walk(node) if isinstance(n, gast.Name) and n.id != "slice"}
 
 
 def _assign(name: str, value: gast.expr) -> gast.Assign:

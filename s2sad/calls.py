@@ -23,7 +23,7 @@ import gast
 from . import cache
 from .broadcasting import ONE
 from .errors import UnsupportedSyntaxError
-from .syntax import Comment, assign, clone, expression_statement, load, store
+from .syntax import Comment, assign, clone, expression_statement, load, store, walk
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,7 @@ def _bound(statements) -> set[str]:
     return {
         n.id
         for s in statements
-        for n in gast.walk(s)
+        for n in walk(s)
         if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))
     }
 
@@ -243,7 +243,7 @@ def _read(node) -> set[str]:
     return {
         n.id
         for s in nodes
-        for n in gast.walk(s)
+        for n in walk(s)
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
     }
 

@@ -19,7 +19,7 @@ from typing import Callable
 
 import gast
 
-from .syntax import Comment, loads
+from .syntax import Comment, loads, walk
 
 #: Methods that change their receiver in place.
 MUTATING_METHODS = frozenset(
@@ -82,17 +82,19 @@ class Effects:
         self.pure_call = pure_call
         self.local_names = local_names
         self._memo: dict[int, tuple[gast.stmt, Effect]] = {}
+        self.changes: dict[int, int] = {}  # how often each statement was changed (forget)
 
     def forget(self, statement: gast.stmt) -> None:
         """Drop the remembered effect of a statement that was just changed in place."""
         self._memo.pop(id(statement), None)
+        self.changes[id(statement)] = self.changes.get(id(statement), 0) + 1
 
     def forget_all(self) -> None:
         """Drop every remembered effect (after a pass rewrote statements all over)."""
         self._memo.clear()
 
     def is_pure(self, node: gast.AST) -> bool:
-        for child in gast.walk(node):
+        for child in walk(node):
             if isinstance(child, gast.Call) and not self.pure_call(child):
                 return False
             if isinstance(
@@ -104,7 +106,7 @@ class Effects:
     def mutated_by(self, node: gast.AST) -> set[str] | _Everything:
         """Names whose objects the calls inside ``node`` may change."""
         mutated: set[str] = set()
-        for child in gast.walk(node):
+        for child in walk(node):
             if not isinstance(child, gast.Call) or self.pure_call(child):
                 continue
             func = child.func
@@ -188,7 +190,7 @@ def _loads(node: gast.AST) -> set[str]:
 def names_bound(node: gast.AST) -> set[str]:
     return {
         n.id
-        for n in gast.walk(node)
+        for n in walk(node)
         if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))
     }
 
@@ -200,8 +202,8 @@ def _root_name(target: gast.expr) -> str | None:
 
 
 def liveness(body: list[gast.stmt], effects: Effects) -> dict[int, set[str]]:
-    """Names live just after each statement (keyed by ``id(statement)``), and at the end of
-    each statement list (keyed by ``id(list)``)."""
+    """For each statement (keyed by ``id``), the names it binds that are live just after
+    it; for each statement list (keyed by ``id(list)``), the names live at its end."""
     result: dict[int, set[str]] = {}
     _Liveness(effects, result).block(body, set())
     return result
@@ -214,37 +216,43 @@ class _Liveness:
         self.loop_exits: list[set[str]] = []
 
     def block(self, statements, live: set[str]) -> set[str]:
+        """The names live at the start of ``statements`` (``live``, at their end, is
+        updated in place: pass a copy to keep it)."""
         self.result[id(statements)] = set(live)
         for statement in reversed(statements):
-            self.result[id(statement)] = set(live)
             live = self.statement(statement, live)
         return live
 
     def statement(self, statement, live: set[str]) -> set[str]:
         if isinstance(statement, gast.If):
-            body = self.block(statement.body, live)
+            body = self.block(statement.body, set(live))
             orelse = self.block(statement.orelse, live)
             return body | orelse | _loads(statement.test)
         if isinstance(statement, (gast.For, gast.While)):
             return self.loop(statement, live)
         if isinstance(statement, gast.Break):
-            return set(self.loop_exits[-1]) if self.loop_exits else set(live)
+            return set(self.loop_exits[-1]) if self.loop_exits else live
         if isinstance(statement, gast.Return):
             return _loads(statement)
         effect = self.effects.of(statement)
+        if effect.binds:
+            self.result[id(statement)] = effect.binds & live
         if isinstance(statement, gast.Assign) and not isinstance(statement.targets[0], gast.Name):
-            return live | effect.reads  # a subscript store keeps the container alive
-        return (live - effect.binds) | effect.reads
+            live |= effect.reads  # a subscript store keeps the container alive
+            return live
+        live -= effect.binds
+        live |= effect.reads
+        return live
 
     def loop(self, loop, after: set[str]) -> set[str]:
         if isinstance(loop, gast.For):
             head_reads, target = _loads(loop.iter), names_bound(loop.target)
         else:
             head_reads, target = _loads(loop.test), set()
-        self.loop_exits.append(after)
+        self.loop_exits.append(set(after))
         body_out = set(after) | head_reads
         while True:
-            body_in = self.block(loop.body, body_out)
+            body_in = self.block(loop.body, set(body_out))
             head = (body_in - target) | head_reads
             new_out = body_out | head
             if new_out == body_out:

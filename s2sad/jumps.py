@@ -44,7 +44,7 @@ import gast
 
 from .names import Namer
 from .parse import ParsedFunction
-from .syntax import assign, const, if_statement, load
+from .syntax import assign, const, if_statement, load, walk
 
 _LOOPS = (gast.For, gast.While)
 
@@ -77,14 +77,14 @@ def restructure(tree: gast.FunctionDef, parsed: ParsedFunction, namer: Namer) ->
 
 def _only_final_return(body: list[gast.stmt]) -> bool:
     """True when the only return is the function's last statement and no loop jumps early."""
-    returns = [n for s in body for n in gast.walk(s) if isinstance(n, gast.Return)]
+    returns = [n for s in body for n in walk(s) if isinstance(n, gast.Return)]
     if not returns:
         return not _has_loop_jumps(body)
     return len(returns) == 1 and body[-1] is returns[0] and not _has_loop_jumps(body)
 
 
 def _has_loop_jumps(body: list[gast.stmt]) -> bool:
-    return any(isinstance(n, (gast.Break, gast.Continue)) for s in body for n in gast.walk(s))
+    return any(isinstance(n, (gast.Break, gast.Continue)) for s in body for n in walk(s))
 
 
 class _Restructure:

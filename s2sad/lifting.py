@@ -30,7 +30,7 @@ import gast
 
 from .errors import UnsupportedSyntaxError
 from .parse import ParsedFunction, assigned_names
-from .syntax import clone
+from .syntax import clone, walk
 
 
 @dataclass
@@ -55,9 +55,7 @@ def lift(node: gast.FunctionDef, parsed: ParsedFunction) -> Lifted:
                 "a default value that is not a literal, on a function defined inside", where
             )
     own = assigned_names(node)
-    read = {
-        n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
-    }
+    read = {n.id for n in walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
     outer = set(parsed.local_names) | set(parsed.closure)
     captured = sorted((read - own) & outer)
     lifted = clone(node)

@@ -44,6 +44,7 @@ from .syntax import (
     load,
     names_stored,
     store,
+    walk,
 )
 
 
@@ -116,7 +117,7 @@ def normalize(parsed: ParsedFunction, namer: Namer | None = None) -> NormalizedF
 
 def _all_names(tree: gast.AST) -> set[str]:
     """Names a fresh name must avoid: the function's own, and builtins generated code uses."""
-    used = {node.id for node in gast.walk(tree) if isinstance(node, gast.Name)}
+    used = {node.id for node in walk(tree) if isinstance(node, gast.Name)}
     return used | set(dir(builtins))
 
 
@@ -198,12 +199,12 @@ class _Normalizer:
     def visit_FunctionDef(self, node: gast.FunctionDef) -> None:
         calls = sum(
             1
-            for n in gast.walk(self.parsed.tree)
+            for n in walk(self.parsed.tree)
             if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == node.name
         )
         loads = sum(
             1
-            for n in gast.walk(self.parsed.tree)
+            for n in walk(self.parsed.tree)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id == node.name
         )
         if loads != calls:
@@ -502,7 +503,7 @@ def _is_call_to(node: gast.expr, function, parsed: ParsedFunction) -> bool:
 
 
 def _names_in(node: gast.AST) -> set[str]:
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+    return {n.id for n in walk(node) if isinstance(n, gast.Name)}
 
 
 __all__ = ["NormalizedFunction", "normalize", "store"]

@@ -96,6 +96,7 @@ class _Optimizer:
         self.adjoints = derivative.adjoint_variables
         self.effects = Effects(self.pure_call, self.locals)
         self.policy = Policy(self.inlinable, self.adjoints, self.adjoints)
+        self.folded: dict[int, tuple] = {}  # statement → (statement, version) when folded
 
     # ----- what is pure ---------------------------------------------------------------
     def resolve(self, node: gast.expr):
@@ -186,11 +187,11 @@ class _Optimizer:
     # ----- zero propagation -------------------------------------------------------------
     def propagate_zeros(self) -> bool:
         """Replace reads of adjoint variables that certainly hold 0.0 by the constant."""
-        zeros = ZeroPropagation(self.adjoints)
+        zeros = ZeroPropagation(self.adjoints, self.effects)
         zeros.run(self.tree.body)
-        if zeros.changed:
-            self.effects.forget_all()
-        return zeros.changed
+        for statement in zeros.changed:
+            self.effects.forget(statement)
+        return bool(zeros.changed)
 
     # ----- block simplification -------------------------------------------------------
     def simplify(self) -> bool:
@@ -204,6 +205,10 @@ class _Optimizer:
                 changed |= self.simplify_block(inner, live)
         changed |= substitute_block(block, self.effects, live.get(id(block), set()), self.policy)
         for statement in block:
+            version = (statement, self.effects.changes.get(id(statement), 0))
+            if self.folded.get(id(statement)) == version:
+                continue  # folded already, unchanged since
+            self.folded[id(statement)] = version
             if isinstance(statement, gast.Assign) and self.folds(statement):
                 folded, simpler = (
                     fold_changed(statement.value)

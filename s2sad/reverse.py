@@ -65,6 +65,7 @@ from .syntax import (
     method_call,
     names_read,
     set_line,
+    walk,
 )
 from .tape import TapePlan, Uses, plan_tape
 
@@ -135,7 +136,7 @@ class _ReverseMode:
         self.wrt = wrt
         self.mode = mode
         self.namer = function.namer
-        used = {n.id for n in gast.walk(self.parsed.tree) if isinstance(n, gast.Name)}
+        used = {n.id for n in walk(self.parsed.tree) if isinstance(n, gast.Name)}
         self.bindings = Bindings(self.namer, self.parsed.lookup, used)
         self.bindings.bound.update(self.parsed.lifted)  # nested defs, lifted to helpers
         self.plans: dict[int, AssignmentAdjoint] = {}
@@ -554,16 +555,14 @@ class _ReverseMode:
 
     def tape_used(self, statements) -> bool:
         return any(
-            isinstance(n, gast.Name) and n.id == self.tape_name
-            for s in statements
-            for n in gast.walk(s)
+            isinstance(n, gast.Name) and n.id == self.tape_name for s in statements for n in walk(s)
         )
 
     def adjoint_variables(self, body) -> list[str]:
         """Active names (and the wrt inputs) in order of first appearance."""
         order = list(self.wrt)
         for statement in walk_statements(body):
-            for node in gast.walk(statement):
+            for node in walk(statement):
                 if isinstance(node, gast.Name) and self.activity.is_active(node.id):
                     if node.id not in order:
                         order.append(node.id)

@@ -98,7 +98,7 @@ def parse_expr(text: str) -> gast.expr:
 
 def to_source(node: gast.AST) -> str:
     """Python source for ``node`` (statements without a line number are printed too)."""
-    for child in gast.walk(node):
+    for child in walk(node):
         if isinstance(child, gast.stmt) and getattr(child, "lineno", None) is None:
             child.lineno = 0  # the unparser only uses it to look up type comments
     return gast.unparse(_NegativeConstants().visit(node)).strip()
@@ -209,7 +209,7 @@ def set_line(node: gast.AST, line: int | None) -> gast.AST:
     """Give ``node`` and every statement inside it without a line the user's ``line``."""
     if line is None:
         return node
-    for child in gast.walk(node):
+    for child in walk(node):
         if isinstance(child, gast.stmt) and getattr(child, "lineno", None) is None:
             child.lineno = line
     return node

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import gast
 
+from .syntax import walk
+
 
 @dataclass
 class Uses:
@@ -65,7 +67,7 @@ class TapePlan:
     def records(self, statements: list[gast.stmt]) -> bool:
         """Whether anything inside ``statements`` pushes (so its adjoint pops)."""
         for node in statements:
-            for inner in gast.walk(node):
+            for inner in walk(node):
                 if id(inner) in self.pushes | self.counter_pushes | self.before_loop:
                     return True
                 if id(inner) in self.extra_pushes:
@@ -104,7 +106,7 @@ class _State:
 
 def plan_tape(body: list[gast.stmt], uses: dict[int, Uses], parameters: set[str]) -> TapePlan:
     """The tape plan for a core-language ``body`` whose adjoint reads ``uses``."""
-    names = {n.id for s in body for n in gast.walk(s) if isinstance(n, gast.Name)}
+    names = {n.id for s in body for n in walk(s) if isinstance(n, gast.Name)}
     names |= {u.counter for u in uses.values() if u.counter}
     names |= {name for u in uses.values() for name in u.also_writes}
     analysis = _Analysis(uses)

@@ -21,99 +21,113 @@ from __future__ import annotations
 
 import gast
 
-from .dataflow import inner_blocks, names_bound
-from .syntax import const, walk
+from .dataflow import Effects, inner_blocks, names_bound
+from .syntax import const, loads, walk
 
 
 class ZeroPropagation:
     """Forward must-analysis: which adjoint variables certainly hold the constant 0.0.
 
-    First the states before every statement are found (loops iterate to a fixed point),
-    then reads of those variables are replaced by ``0.0``.
+    First the zero names each statement reads are found (loops iterate to a fixed point),
+    then those reads are replaced by ``0.0``. ``changed`` lists the statements rewritten.
     """
 
-    def __init__(self, adjoints: set[str]):
+    def __init__(self, adjoints: set[str], effects: Effects):
         self.adjoints = adjoints
-        self.before: dict[int, frozenset] = {}
-        self.breaks: list[frozenset] = []
-        self.changed = False
+        self.effects = effects
+        self.reads_zero: dict[int, set[str]] = {}  # statement → zero names it reads
+        self.breaks: list[set] = []
+        self.changed: list[gast.stmt] = []
 
     def run(self, body) -> None:
-        self.block(body, frozenset())
+        self.block(body, set())
         self.rewrite(body)
 
-    def block(self, statements, zeros):
+    def block(self, statements, zeros: set | None) -> set | None:
+        """The zero names after ``statements``; ``zeros`` (before them) is updated in place."""
         for statement in statements:
             if zeros is None:
                 return None
-            self.before[id(statement)] = zeros
             zeros = self.statement(statement, zeros)
         return zeros
 
-    def statement(self, statement, zeros: frozenset):
-        if isinstance(statement, gast.Assign):
-            target = statement.targets[0]
-            value = statement.value
-            if isinstance(target, gast.Name):
-                if target.id in self.adjoints and _is_float_zero(value):
-                    return zeros | {target.id}
-                return zeros - {target.id}
-            return zeros - names_bound(target)
-        if isinstance(statement, gast.Break):
-            self.breaks.append(zeros)
-            return None
+    def statement(self, statement, zeros: set):
         if isinstance(statement, gast.If):
-            body = self.block(statement.body, zeros)
+            self.note(statement, loads(statement.test), zeros)
+            body = self.block(statement.body, set(zeros))
             orelse = self.block(statement.orelse, zeros)
             if body is None or orelse is None:
                 return orelse if body is None else body
             return body & orelse
         if isinstance(statement, (gast.For, gast.While)):
             return self.loop(statement, zeros)
-        return zeros - names_bound(statement)
+        if isinstance(statement, gast.Break):
+            self.breaks.append(set(zeros))
+            return None
+        effect = self.effects.of(statement)
+        self.note(statement, effect.reads, zeros)
+        zeros -= effect.binds
+        if isinstance(statement, gast.Assign):
+            target = statement.targets[0]
+            if (
+                isinstance(target, gast.Name)
+                and target.id in self.adjoints
+                and _is_float_zero(statement.value)
+            ):
+                zeros.add(target.id)
+        return zeros
 
-    def loop(self, loop, zeros: frozenset) -> frozenset:
-        head = zeros - names_bound(loop.target) if isinstance(loop, gast.For) else zeros
+    def note(self, statement, reads: set, zeros: set) -> None:
+        if zeros and not reads.isdisjoint(zeros):
+            self.reads_zero[id(statement)] = reads & zeros
+        else:
+            self.reads_zero.pop(id(statement), None)
+
+    def loop(self, loop, zeros: set) -> set:
+        if isinstance(loop, gast.For):
+            self.note(loop, loads(loop.iter), zeros)
+            head = zeros - names_bound(loop.target)
+        else:
+            head = set(zeros)
         saved = self.breaks
         while True:
             self.breaks = []
-            end = self.block(loop.body, head)
+            end = self.block(loop.body, set(head))
             new_head = head & end if end is not None else head
             if new_head == head:
                 break
             head = new_head
         exits = [zeros, head, *([end] if end is not None else []), *self.breaks]
         self.breaks = saved
-        result = exits[0]
+        result = set(exits[0])
         for each in exits[1:]:
-            result = result & each
+            result &= each
         return result
 
     def rewrite(self, statements) -> None:
         for statement in statements:
-            zeros = self.before.get(id(statement), frozenset())
-            if isinstance(statement, gast.If):
-                self.replace(statement.test, zeros)
-            elif isinstance(statement, gast.For):
-                self.replace(statement.iter, zeros)
-            elif not isinstance(statement, gast.While):
-                self.replace(statement, zeros)
+            zeros = self.reads_zero.get(id(statement))
+            if zeros:
+                if isinstance(statement, gast.If):
+                    self.replace(statement.test, zeros)
+                elif isinstance(statement, gast.For):
+                    self.replace(statement.iter, zeros)
+                elif not isinstance(statement, gast.While):
+                    self.replace(statement, zeros)
+                self.changed.append(statement)
             for inner in inner_blocks(statement):
                 self.rewrite(inner)
 
-    def replace(self, node, zeros: frozenset) -> None:
-        if not zeros:
-            return
-        for parent in walk(node):
-            for field_name, child in gast.iter_fields(parent):
+    def replace(self, node, zeros: set) -> None:
+        for parent in list(walk(node)):
+            for field_name in parent._fields:
+                child = getattr(parent, field_name, None)
                 if _loads_one_of(child, zeros):
                     setattr(parent, field_name, const(0.0))
-                    self.changed = True
                 elif isinstance(child, list):
                     for index, item in enumerate(child):
                         if _loads_one_of(item, zeros):
                             child[index] = const(0.0)
-                            self.changed = True
 
 
 def _loads_one_of(node, names) -> bool:
