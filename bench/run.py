@@ -30,6 +30,7 @@ from bench import frameworks, hand, measure, workloads  # noqa: E402
 from bench.frameworks import Case  # noqa: E402
 from s2sad import S2SADError, cache  # noqa: E402
 from s2sad import grad as s2sad_grad  # noqa: E402
+from s2sad.api import derivative_state  # noqa: E402
 
 TOLERANCE = 1e-10  # largest relative error accepted against the hand adjoint
 REFERENCE_TOLERANCE = 1e-5  # hand adjoint vs a central difference
@@ -229,14 +230,15 @@ def report_build_times(cases, times, repeats: int = 3, patience: float = 10.0) -
 
 def report_call_overhead(cases, times, budget: float) -> None:
     """A cached ``grad(f)`` object, and a new ``grad(f, wrt)`` each call, against the
-    generated function it dispatches to (the one entry of a new ``grad(f)``'s ``_calls``
-    after its first call)."""
+    generated function it dispatches to (the one derivative a new ``grad(f)`` holds after
+    its first call)."""
     probe = Case("x * x (overhead probe)", workloads.square, None, "x", (3.0,))
     rows = []
     for case in [probe, *(c for c in cases if (c.name, "s2sad") in times)]:
         gradient = s2sad_grad(case.function, wrt=case.wrt)
         gradient(*case.args)
-        (generated,) = gradient._calls.values()
+        state = derivative_state(gradient)
+        (generated,) = [*state._calls.values(), *state._ordered_calls.values()]
 
         def new_each_call(case=case):
             return s2sad_grad(case.function, wrt=case.wrt)(*case.args)

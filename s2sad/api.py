@@ -11,6 +11,7 @@ generated function.
 
 from __future__ import annotations
 
+import collections
 import functools
 import inspect
 import numbers
@@ -20,6 +21,7 @@ import numpy as np
 
 from . import pipeline
 from .errors import NonScalarOutputError, S2SADError
+from .names import identifier
 from .parse import ParsedFunction
 
 
@@ -125,7 +127,9 @@ class DerivativeFunction:
         self.wrt = wrt
         self.mode = mode
         self.optimize = optimize
-        self._calls: dict[tuple, Callable] = {}  # by the types of the positional arguments
+        self._calls: dict[tuple, Callable] = {}  # by the kinds of the arguments
+        self._ordered_calls: dict[tuple, Callable] = {}  # the dispatcher's: all parameters
+        self._dispatch_names: list[str] = []
         self._compiled = None
         functools.update_wrapper(self, function)
         self.__name__ = f"{mode}_{getattr(function, '__name__', 'f')}"
@@ -205,6 +209,114 @@ class DerivativeFunction:
         # Decorating a method: bind like a function would.
         return self if instance is None else functools.partial(self, instance)
 
+    # ----- the fast path: a dispatcher with f's own signature ---------------------------
+    def dispatcher(self) -> Callable:
+        """A function with ``f``'s parameters that picks (or builds) the derivative for its
+        arguments' kinds and calls it: the same as calling this object, without the cost
+        of packing ``*args``. Falls back to this object for signatures it cannot mirror."""
+        parameters = _simple_parameters(self.function)
+        if parameters is None or self.receiver:
+            return self
+        positional, keyword_only = parameters
+        seed = ["seed"] if self.mode == "vjp" else []
+        if "seed" in positional + keyword_only and seed:
+            return self
+        names = positional + keyword_only
+        self._dispatch_names = names
+        kinds = ", ".join(f"kind({n}) if type({n}) is ndarray else type({n})" for n in names)
+        types = ", ".join(f"type({n})" for n in names)
+        arguments = ", ".join(positional + [f"{n}={n}" for n in keyword_only + seed])
+        signature = ", ".join(
+            positional + (["*"] + keyword_only + seed if keyword_only or seed else [])
+        )
+        name = identifier(self.__name__)
+        source = f"""
+def make(state, calls, kind, ndarray, NonScalarOutputError):
+    def {name}({signature}):
+        key = ({types},)
+        if ndarray in key:
+            key = ({kinds},)
+        call = calls.get(key)
+        if call is None:
+            call = state._build_ordered(key)
+        try:
+            return call({arguments})
+        except NonScalarOutputError as error:
+            raise state._located(error) from None
+    return {name}
+"""
+        namespace: dict = {}
+        exec(compile(source, f"<s2sad dispatcher of {self.__qualname__}>", "exec"), namespace)  # noqa: S102
+        function = namespace["make"](
+            self, self._ordered_calls, _kind, np.ndarray, NonScalarOutputError
+        )
+        function.__defaults__ = self.function.__defaults__
+        function.__kwdefaults__ = self.function.__kwdefaults__
+        functools.update_wrapper(function, self.function)
+        function.__name__ = function.__qualname__ = name
+        function.__wrapped__ = self.function
+        function.source = _LazySource(lambda: self.source)
+        function.source_for = self.source_for
+        function.s2sad = self
+        return function
+
+    def _build_ordered(self, key: tuple):
+        """The derivative for a call whose parameters (all, in order) have kinds ``key``."""
+        kinds = {name: _describe_kind(k) for name, k in zip(self._dispatch_names, key)}
+        described = tuple(sorted((n, k) for n, k in kinds.items() if k is not None))
+        self._compiled = compiled = pipeline.compiled(
+            self.function, self.wrt, self.mode, self.optimize, described
+        )
+        call = compiled.bind(self.function)
+        if self.mode == "vjp" and compiled.seed_name != "seed":
+            inner, seed_name = call, compiled.seed_name
+
+            def call(*args, seed, **kwargs):
+                return inner(*args, **{seed_name: seed}, **kwargs)
+
+        self._ordered_calls[key] = call
+        return call
+
+
+class _LazySource(collections.UserString):
+    """A string computed the first time it is read (``grad(f).source``)."""
+
+    def __init__(self, compute: Callable[[], str]):
+        self._compute = compute
+        self._text: str | None = None
+
+    @property
+    def data(self) -> str:
+        if self._text is None:
+            self._text = self._compute()
+        return self._text
+
+
+def _simple_parameters(function) -> tuple[list[str], list[str]] | None:
+    """(positional, keyword-only) parameter names, or None when ``function`` has
+    ``*args``/``**kwargs`` or positional-only parameters (a dispatcher cannot mirror those
+    simply)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return None
+    positional, keyword_only = [], []
+    for parameter in signature.parameters.values():
+        if parameter.kind is parameter.POSITIONAL_OR_KEYWORD:
+            positional.append(parameter.name)
+        elif parameter.kind is parameter.KEYWORD_ONLY:
+            keyword_only.append(parameter.name)
+        else:
+            return None
+    return positional, keyword_only
+
+
+def derivative_state(obj):
+    """The DerivativeFunction behind what ``grad`` (or ``vjp``...) returned, or None."""
+    if isinstance(obj, DerivativeFunction):
+        return obj
+    return getattr(obj, "s2sad", None)
+
 
 class VJPFunction(DerivativeFunction):
     """``vjp(f)``: call with f's arguments and ``seed=`` of the output's shape."""
@@ -235,14 +347,14 @@ def grad(function: Callable | None = None, wrt=0, *, optimize: bool = True):
     """
     if function is None:
         return lambda f: grad(f, wrt, optimize=optimize)
-    return DerivativeFunction(function, wrt, "grad", optimize)
+    return DerivativeFunction(function, wrt, "grad", optimize).dispatcher()
 
 
 def value_and_grad(function: Callable | None = None, wrt=0, *, optimize: bool = True):
     """Like :func:`grad`, returning ``(f(*args), gradient)`` from one primal sweep."""
     if function is None:
         return lambda f: value_and_grad(f, wrt, optimize=optimize)
-    return DerivativeFunction(function, wrt, "value_and_grad", optimize)
+    return DerivativeFunction(function, wrt, "value_and_grad", optimize).dispatcher()
 
 
 def vjp(function: Callable | None = None, wrt=0, *, optimize: bool = True):
@@ -250,13 +362,14 @@ def vjp(function: Callable | None = None, wrt=0, *, optimize: bool = True):
     back to the arguments ``wrt``. Works for any output shape."""
     if function is None:
         return lambda f: vjp(f, wrt, optimize=optimize)
-    return VJPFunction(function, wrt, "vjp", optimize)
+    return VJPFunction(function, wrt, "vjp", optimize).dispatcher()
 
 
 def source(function: Callable, wrt=0, *, optimize: bool = True, mode: str = "grad") -> str:
     """The Python source s2sad generates for ``grad(function, wrt)`` (or another ``mode``)."""
     if mode not in ("grad", "value_and_grad", "vjp"):
         raise InvalidArgumentError(f"mode must be 'grad', 'value_and_grad' or 'vjp', not {mode!r}")
-    if isinstance(function, DerivativeFunction):
-        function = function.function
+    state = derivative_state(function)
+    if state is not None:
+        function = state.function
     return pipeline.compiled(inspect.unwrap(function), wrt, mode, optimize).source

@@ -87,8 +87,9 @@ def _load(target: str):
         function = getattr(function, part, None)
         if function is None:
             raise _Failure(f"{path_text}: no function {name!r}")
-    if isinstance(function, api.DerivativeFunction):
-        function = function.function
+    state = api.derivative_state(function)
+    if state is not None:
+        function = state.function
     if not callable(function):
         raise _Failure(f"{path_text}:{name} is not a function")
     return function
