@@ -135,12 +135,19 @@ def clone(node):
     return new
 
 
-def walk(node: gast.AST):
-    """Every node inside ``node`` (a faster ``gast.walk``; the order is unspecified)."""
+def walk(node: gast.AST, into_functions: bool = True):
+    """Every node inside ``node`` (a faster ``gast.walk``; the order is unspecified);
+    with ``into_functions=False``, not the insides of nested defs and lambdas."""
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
+        if (
+            not into_functions
+            and current is not node
+            and isinstance(current, (gast.FunctionDef, gast.Lambda))
+        ):
+            continue
         for name in current._fields:
             child = getattr(current, name, None)
             if isinstance(child, list):
@@ -180,7 +187,7 @@ def is_name(node: gast.AST, name: str | None = None) -> bool:
 def names_read(node: gast.AST) -> set[str]:
     """Every name loaded anywhere inside ``node`` (nested lambdas and defs excluded)."""
     found = set()
-    for child in _walk(node):
+    for child in walk(node, into_functions=False):
         if isinstance(child, gast.Name) and isinstance(child.ctx, gast.Load):
             found.add(child.id)
     return found
@@ -189,20 +196,10 @@ def names_read(node: gast.AST) -> set[str]:
 def names_stored(node: gast.AST) -> set[str]:
     """Every name bound (assigned, loop target) anywhere inside ``node``."""
     found = set()
-    for child in _walk(node):
+    for child in walk(node, into_functions=False):
         if isinstance(child, gast.Name) and isinstance(child.ctx, gast.Store):
             found.add(child.id)
     return found
-
-
-def _walk(node: gast.AST):
-    todo = [node]
-    while todo:
-        current = todo.pop()
-        yield current
-        if isinstance(current, (gast.FunctionDef, gast.Lambda)) and current is not node:
-            continue
-        todo.extend(gast.iter_child_nodes(current))
 
 
 def set_line(node: gast.AST, line: int | None) -> gast.AST:

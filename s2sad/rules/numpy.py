@@ -9,25 +9,17 @@ share the gradient equally between the tied elements (as JAX and autograd do).
 import gast
 import numpy as np
 
-from .products import dot_left, dot_right, matmul_left, matmul_right
+from .products import dot_left, dot_right
 from .registry import BoundArguments
 from .shapes import attribute, binary, defvjp, method, nondifferentiable, unary
 
-# ----- elementwise arithmetic ------------------------------------------------------------
-binary(np.add, "g", "g")
-binary(np.subtract, "g", "-g")
-binary(np.multiply, "g * x2", "g * x1")
-binary(np.divide, "g / x2", "-g * x1 / (x2 * x2)")
-binary(np.power, "g * x2 * x1 ** (x2 - 1)", "g * ans * np.log(x1)")
+# ----- elementwise arithmetic (add, multiply... share the operators' rules) ----------------
 binary(np.maximum, "g * np.where(x1 == x2, 0.5, x1 > x2)", "g * np.where(x1 == x2, 0.5, x2 > x1)")
 binary(np.minimum, "g * np.where(x1 == x2, 0.5, x1 < x2)", "g * np.where(x1 == x2, 0.5, x2 < x1)")
 binary(np.arctan2, "g * x2 / (x1 * x1 + x2 * x2)", "-g * x1 / (x1 * x1 + x2 * x2)")
 binary(np.hypot, "g * x1 / ans", "g * x2 / ans")
-unary(np.negative, "-g")
-unary(np.positive, "g")
 unary(np.square, "g * 2.0 * x")
 unary(np.reciprocal, "-g * ans * ans")
-unary(np.abs, "g * np.sign(x)")
 
 # ----- elementwise transcendental --------------------------------------------------------
 unary(np.sin, "g * np.cos(x)")
@@ -83,7 +75,6 @@ method("max", "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM)
 method("min", "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM)
 
 # ----- products --------------------------------------------------------------------------
-binary(np.matmul, matmul_left, matmul_right, broadcasts=False)
 defvjp(np.dot, "a, b", a=dot_left, b=dot_right)
 method("dot", "a, b", a=dot_left, b=dot_right)
 

@@ -7,26 +7,28 @@ mathematics as NumPy's, so a scalar expression and its array twin differentiate 
 import builtins
 import operator
 
+import numpy as np
+
 from .products import matmul_left, matmul_right
 from .shapes import binary, defvjp, nondifferentiable, unary
 
-binary(operator.add, "g", "g")
-binary(operator.sub, "g", "-g")
-binary(operator.mul, "g * x2", "g * x1")
-binary(operator.truediv, "g / x2", "-g * x1 / (x2 * x2)")
-binary(operator.pow, "g * x2 * x1 ** (x2 - 1)", "g * ans * np.log(x1)")
-binary(operator.mod, "g", "-g * np.floor_divide(x1, x2)")
+# Each operator shares its rule with the NumPy function it stands for.
+binary([operator.add, np.add], "g", "g")
+binary([operator.sub, np.subtract], "g", "-g")
+binary([operator.mul, np.multiply], "g * x2", "g * x1")
+binary([operator.truediv, np.divide], "g / x2", "-g * x1 / (x2 * x2)")
+binary([operator.pow, np.power], "g * x2 * x1 ** (x2 - 1)", "g * ans * np.log(x1)")
+binary([operator.mod, np.mod], "g", "-g * np.floor_divide(x1, x2)")
 binary(
-    operator.matmul,
+    [operator.matmul, np.matmul],
     matmul_left,
     matmul_right,
     broadcasts=False,  # the products sum over broadcast batch axes themselves
 )
 binary(operator.floordiv, None, None)  # elementwise, no gradient
-unary(operator.neg, "-g")
-unary(operator.pos, "g")
-
-unary(builtins.abs, "g * np.sign(x)")
+unary([operator.neg, np.negative], "-g")
+unary([operator.pos, np.positive], "g")
+unary([builtins.abs, np.abs], "g * np.sign(x)")
 defvjp(
     builtins.sum,
     "iterable, /, start=0",
