@@ -21,7 +21,7 @@ import numpy as np
 
 from . import pipeline
 from .errors import NonScalarOutputError, S2SADError
-from .names import identifier
+from .names import Namer, identifier
 from .parse import ParsedFunction
 
 
@@ -35,8 +35,12 @@ def _kind(value):
 
 
 def _describe_kind(kind):
+    """A parameter's kind for the pipeline: "number" (a Python int or float, whose
+    gradient is a float), "scalar" (a NumPy scalar), ("array", ndim, ones), or None."""
     if isinstance(kind, tuple):
         return ("array", kind[0], kind[1])
+    if kind is float or kind is int:
+        return "number"
     if issubclass(kind, numbers.Real) and kind is not bool:
         return "scalar"
     return None
@@ -138,7 +142,7 @@ class DerivativeFunction:
 
     def _kinds(self, key: tuple) -> tuple:
         """What each parameter is at a call whose arguments have the kinds in ``key``: a
-        Python number ("scalar"), an array of known rank (("array", ndim, ones), ``ones``
+        Python number ("number"), an array of known rank (("array", ndim, ones), ``ones``
         marking dimensions of length 1), or unknown. Parameters left to their defaults
         take their defaults' kinds. Returns sorted (name, kind) pairs."""
         if key and type(key[-1]) is _Keywords:
@@ -223,32 +227,40 @@ class DerivativeFunction:
             return self
         names = positional + keyword_only
         self._dispatch_names = names
-        kinds = ", ".join(f"kind({n}) if type({n}) is ndarray else type({n})" for n in names)
-        types = ", ".join(f"type({n})" for n in names)
+        # the dispatcher's own names must not be the user's parameters'
+        namer = Namer(names + seed)
+        own = {word: namer.fresh(f"s2sad_{word}") for word in _DISPATCHER_NAMES}
+        kinds = ", ".join(
+            f"{own['kind']}({n}) if {own['type']}({n}) is {own['ndarray']} else {own['type']}({n})"
+            for n in names
+        )
+        types = ", ".join(f"{own['type']}({n})" for n in names)
         arguments = ", ".join(positional + [f"{n}={n}" for n in keyword_only + seed])
         signature = ", ".join(
             positional + (["*"] + keyword_only + seed if keyword_only or seed else [])
         )
         name = identifier(self.__name__)
+        if name in names + seed:
+            name = namer.fresh(name)
         source = f"""
-def make(state, calls, kind, ndarray, NonScalarOutputError):
+def make({", ".join(own[w] for w in _DISPATCHER_ARGUMENTS)}):
     def {name}({signature}):
-        key = ({types},)
-        if ndarray in key:
-            key = ({kinds},)
-        call = calls.get(key)
-        if call is None:
-            call = state._build_ordered(key)
+        {own["key"]} = ({types},)
+        if {own["ndarray"]} in {own["key"]}:
+            {own["key"]} = ({kinds},)
+        {own["call"]} = {own["calls"]}.get({own["key"]})
+        if {own["call"]} is None:
+            {own["call"]} = {own["state"]}._build_ordered({own["key"]})
         try:
-            return call({arguments})
-        except NonScalarOutputError as error:
-            raise state._located(error) from None
+            return {own["call"]}({arguments})
+        except {own["error_type"]} as {own["error"]}:
+            raise {own["state"]}._located({own["error"]}) from None
     return {name}
 """
         namespace: dict = {}
         exec(compile(source, f"<s2sad dispatcher of {self.__qualname__}>", "exec"), namespace)  # noqa: S102
         function = namespace["make"](
-            self, self._ordered_calls, _kind, np.ndarray, NonScalarOutputError
+            self, self._ordered_calls, _kind, np.ndarray, NonScalarOutputError, type
         )
         function.__defaults__ = self.function.__defaults__
         function.__kwdefaults__ = self.function.__kwdefaults__
@@ -276,6 +288,10 @@ def make(state, calls, kind, ndarray, NonScalarOutputError):
 
         self._ordered_calls[key] = call
         return call
+
+
+_DISPATCHER_ARGUMENTS = ("state", "calls", "kind", "ndarray", "error_type", "type")
+_DISPATCHER_NAMES = (*_DISPATCHER_ARGUMENTS, "key", "call", "error")
 
 
 class _LazySource(collections.UserString):

@@ -156,12 +156,16 @@ class _UnionFind:
 
 
 def parameter_shape(name: str, kind) -> Shape:
-    """The shape of a parameter of ``kind``: "scalar", ("array", ndim, ones) or None."""
-    if kind == "scalar":
+    """The shape of a parameter of ``kind``: "number" or "scalar" (a NumPy scalar),
+    ("array", ndim, ones) or None. ``ones[i]`` is True for a dimension of length 1, False
+    for one that is not, None when that is not known."""
+    if kind in ("number", "scalar"):
         return ()
     if isinstance(kind, tuple) and kind[0] == "array":
         _, ndim, ones = kind
-        return tuple(ONE if one else Dim(f"{name}.{i}", 0, True) for i, one in enumerate(ones))
+        return tuple(
+            ONE if one else Dim(f"{name}.{i}", 0, one is False) for i, one in enumerate(ones)
+        )
     return Opaque.of(f"parameter:{name}")
 
 

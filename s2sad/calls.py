@@ -134,7 +134,11 @@ def _kind_of(shape):
         return None
     if shape == ():
         return "scalar"
-    return ("array", len(shape), tuple(dim == ONE for dim in shape))
+    return (
+        "array",
+        len(shape),
+        tuple(True if dim == ONE else (False if dim.certain else None) for dim in shape),
+    )
 
 
 def split_tree(derivative) -> tuple[gast.FunctionDef, gast.FunctionDef]:

@@ -78,9 +78,15 @@ class Effect:
 class Effects:
     """Computes :class:`Effect`\\ s; ``pure_call(call)`` says whether a call is side-effect free."""
 
-    def __init__(self, pure_call: Callable[[gast.Call], bool], local_names: set[str]):
+    def __init__(
+        self,
+        pure_call: Callable[[gast.Call], bool],
+        local_names: set[str],
+        updates_first_argument: Callable[[gast.Call], bool] = lambda call: False,
+    ):
         self.pure_call = pure_call
         self.local_names = local_names
+        self.updates_first_argument = updates_first_argument
         self._memo: dict[int, tuple[gast.stmt, Effect]] = {}
         self.changes: dict[int, int] = {}  # how often each statement was changed (forget)
 
@@ -117,6 +123,13 @@ class Effects:
                 and all(_is_plain(a) for a in child.args)
             ):
                 mutated.add(func.value.id)
+            elif (
+                self.updates_first_argument(child)
+                and child.args
+                and isinstance(child.args[0], gast.Name)
+                and all(_is_plain(a) or isinstance(a, gast.Call) for a in child.args[1:])
+            ):
+                mutated.add(child.args[0].id)
             else:
                 return EVERYTHING
         return mutated

@@ -68,7 +68,9 @@ _PURE_BUILTINS = {
     builtins.tuple,
     builtins.bool,
 }
-_RUNTIME = {getattr(runtime, name) for name in runtime.__all__} - {runtime.scalar_seed}
+#: runtime helpers that update their first argument (an adjoint s2sad owns) in place
+_UPDATING = {runtime.add_at, runtime.zero_at, runtime.pop_last}
+_RUNTIME = {getattr(runtime, name) for name in runtime.__all__} - {runtime.scalar_seed} - _UPDATING
 _MAX_ROUNDS = 12
 
 
@@ -94,7 +96,7 @@ class _Optimizer:
         self.locals = names_bound(tree)
         self.inlinable = derivative.inlinable
         self.adjoints = derivative.adjoint_variables
-        self.effects = Effects(self.pure_call, self.locals)
+        self.effects = Effects(self.pure_call, self.locals, self.updates_first_argument)
         self.policy = Policy(self.inlinable, self.adjoints, self.adjoints)
         self.folded: dict[int, tuple] = {}  # statement → (statement, version) when folded
 
@@ -110,6 +112,11 @@ class _Optimizer:
             owner = self.resolve(node.value)
             return UNRESOLVED if owner is UNRESOLVED else getattr(owner, node.attr, UNRESOLVED)
         return UNRESOLVED
+
+    def updates_first_argument(self, call: gast.Call) -> bool:
+        """``add_at(dx, ...)``, ``zero_at(dx, ...)``, ``pop_last(dx)`` change ``dx`` in place."""
+        function = self.resolve(call.func)
+        return any(function is helper for helper in _UPDATING)
 
     def pure_call(self, call: gast.Call) -> bool:
         func = call.func
@@ -226,12 +233,12 @@ class _Optimizer:
         return statement.targets[0].id in self.derivative.accumulators
 
     def aliases(self, statement: gast.Assign, value: gast.expr) -> bool:
-        """Whether ``target = value`` would make an in-place-updated adjoint share another
-        name's object (``dx = 0.0 + g`` must stay a fresh array when ``dx`` is updated in place)."""
+        """Whether ``target = value`` could make an in-place-updated adjoint share another
+        object (``dx = 0.0 + g`` must stay a fresh array when ``dx`` is updated in place):
+        only arithmetic is sure to make a new one."""
         target = statement.targets[0].id
-        return target in self.derivative.accumulators and isinstance(
-            value, (gast.Name, gast.Subscript)
-        )
+        fresh = isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant))
+        return target in self.derivative.accumulators and not fresh
 
     def folds(self, statement: gast.Assign) -> bool:
         target = statement.targets[0]

@@ -24,8 +24,8 @@ def derive(
 ) -> Derivative:
     """The derivative tree of ``function``; ``wrt`` as accepted by ``s2sad.grad``.
 
-    ``kinds`` holds (parameter, kind) pairs for the calls this derivative serves: "scalar"
-    for a Python number, ("array", ndim, ones) for an array of known rank (parameters
+    ``kinds`` holds (parameter, kind) pairs for the calls this derivative serves: "number"
+    for a Python number, "scalar" for a NumPy scalar, ("array", ndim, ones) for an array of known rank (parameters
     annotated ``float`` or ``int`` count as numbers too); the generated code then sums
     broadcast adjoints over exactly the right axes, or not at all.
     """
@@ -49,7 +49,7 @@ def annotated_kinds(parsed) -> dict[str, str]:
     args = parsed.tree.args
     for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
         if arg.annotation is not None and parsed.resolve(arg.annotation) in (float, int):
-            kinds[arg.id] = "scalar"
+            kinds[arg.id] = "number"
     return kinds
 
 
@@ -107,7 +107,7 @@ def filename_for(derivative: Derivative, kinds: tuple = ()) -> str:
     function = derivative.function.parsed.function
     module = getattr(function, "__module__", None) or "__main__"
     wrt = ",".join(derivative.wrt)
-    described = [f"{n}:{'number' if k == 'scalar' else f'{k[1]}-D'}" for n, k in kinds]
+    described = [f"{n}:{k if isinstance(k, str) else f'{k[1]}-D'}" for n, k in kinds]
     suffix = f" {' '.join(described)}" if described else ""
     return f"<s2sad:{module}.{function.__qualname__} {derivative.mode} {wrt}{suffix}>"
 

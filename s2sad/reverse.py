@@ -64,6 +64,7 @@ from .syntax import (
     load,
     method_call,
     names_read,
+    names_stored,
     set_line,
     walk,
 )
@@ -119,7 +120,7 @@ def reverse(
     """The reverse-mode derivative of ``function`` with respect to the parameters ``wrt``.
 
     The derivative returns one gradient, or a tuple of them when ``as_tuple``. ``kinds``
-    says which parameters are Python numbers ("scalar"), which lets the derivative skip
+    says which parameters are numbers ("number", "scalar") or arrays of known rank, which lets the derivative skip
     un-broadcasting where shapes provably agree.
     """
     return _ReverseMode(function, activity, wrt, mode, as_tuple, kinds or {}).run()
@@ -147,6 +148,8 @@ class _ReverseMode:
         self.tape_plan = TapePlan()
         self.loop_stack: list[tuple[gast.stmt, LoopPlan]] = []
         self.saved: set[str] = set()  # adjoint-sweep temporaries (saved g, saved results)
+        self.kinds = kinds
+        self.arguments: dict[str, str] = {}  # a rebound wrt parameter → its value as passed
         parameters = {name: kinds.get(name) for name in function.parameters}
         body = function.tree.body
         self.shapes = analyze_shapes(body, parameters, self.parsed.resolve)
@@ -263,11 +266,13 @@ class _ReverseMode:
                     )
                 out.append(statement)
             elif isinstance(statement, gast.Assign):
-                if id(statement) in self.tape_plan.pushes:
-                    out.append(self.push(statement.targets[0].id, line))
                 plan = self.plans.get(id(statement))
+                # a helper's saved values go on the tape before the target, so the adjoint
+                # (which restores the target first) pops them last
                 for name in sorted(self.tape_plan.extra_pushes.get(id(statement), ())):
                     out.append(self.push(name, line))
+                if id(statement) in self.tape_plan.pushes:
+                    out.append(self.push(statement.targets[0].id, line))
                 if plan is not None and plan.primal is not None:
                     out.append(set_line(plan.primal(), line))
                 else:
@@ -388,7 +393,7 @@ class _ReverseMode:
             out.append(assign(adjoint, const(0.0)))
             out += restore
         # values saved for a helper's backward call are restored after that call read them
-        extra = sorted(self.tape_plan.extra_pushes.get(id(statement), ()))
+        extra = sorted(self.tape_plan.extra_pushes.get(id(statement), ()), reverse=True)
         return out + [assign(saved, self.pop()) for saved in extra]
 
     def accumulate(self, plan: AssignmentAdjoint, g, ans) -> list[gast.stmt]:
@@ -469,6 +474,11 @@ class _ReverseMode:
         prologue = [
             assign(name, const(None), line) for name in sorted(self.tape_plan.maybe_unbound)
         ]
+        rebound = names_stored(gast.Module(body=body, type_ignores=[]))
+        for name in self.wrt:
+            if name in rebound and self.kinds.get(name) != "number":
+                self.arguments[name] = self.namer.fresh(f"{name}_given")
+                prologue.insert(0, assign(self.arguments[name], load(name), line))
         if self.tape_used(primal):
             prologue.append(assign(self.tape_name, gast.List(elts=[], ctx=gast.Load()), line))
 
@@ -546,12 +556,14 @@ class _ReverseMode:
         )
 
     def returned_gradient(self, name: str) -> gast.expr:
-        """The gradient of parameter ``name`` as returned: a float for a number, otherwise
-        cast to the argument's kind and shape at run time."""
+        """The gradient of parameter ``name`` as returned: a float for a Python number,
+        otherwise cast to the argument's kind and shape at run time (the argument as it
+        was passed in, if the function rebinds the parameter)."""
         adjoint = load(self.adjoint_name(name))
-        if self.shapes.of_parameter(name) == ():
-            return call(load("float"), [adjoint])
-        return call(load(self.global_name("cast_like")), [adjoint, load(name)])
+        if self.kinds.get(name) == "number":
+            return call(load(self.global_name("float")), [adjoint])
+        argument = self.arguments.get(name, name)
+        return call(load(self.global_name("cast_like")), [adjoint, load(argument)])
 
     def tape_used(self, statements) -> bool:
         return any(

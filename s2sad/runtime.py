@@ -137,6 +137,8 @@ def add_at(g, index, value, like):
     if isinstance(like, np.ndarray):
         if not isinstance(g, np.ndarray):
             g = np.zeros(like.shape, dtype=np.result_type(like.dtype, float)) + g
+        elif not g.flags.writeable:  # a broadcast view: make it an array of its own
+            g = g.copy()
         if _is_fancy(index):
             np.add.at(g, index, value)
         else:
@@ -185,6 +187,8 @@ def element(g, index):
 def zero_at(g, index):
     """``g`` with the gradient at ``index`` cleared (after ``container[index] = ...``)."""
     if isinstance(g, np.ndarray):
+        if not g.flags.writeable:
+            g = g.copy()
         g[index] = 0.0
     elif isinstance(g, list):
         if isinstance(index, slice):
