@@ -174,7 +174,7 @@ class Adjoints:
         container = statement.value.value
         if not self.active(container):
             return
-        index = index_value(statement.value.slice)
+        index = index_value(statement.value.slice, self.name_for("slice"))
         self.accumulators.add(container.id)
         adjoint.reads |= {container.id} | _names(index)
 
@@ -218,7 +218,7 @@ class Adjoints:
         if isinstance(statement, gast.Assign):
             target = statement.targets[0]
             if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-                return target.value.id, index_value(target.slice)
+                return target.value.id, index_value(target.slice, self.name_for("slice"))
             return None
         value = getattr(statement, "value", None)
         if (
@@ -273,7 +273,7 @@ class Adjoints:
         return reads
 
 
-def index_value(node: gast.expr) -> gast.expr:
+def index_value(node: gast.expr, slice_name: str = "slice") -> gast.expr:
     """The index object a subscript's slice denotes: ``1:n`` → ``slice(1, n)``."""
     if isinstance(node, gast.Slice):
         parts = [
@@ -281,16 +281,17 @@ def index_value(node: gast.expr) -> gast.expr:
         ]
         while len(parts) > 2 and isinstance(parts[-1], gast.Constant) and parts[-1].value is None:
             parts.pop()
-        return call(load("slice"), parts)
+        return call(load(slice_name), parts)
     if isinstance(node, gast.Tuple):
-        return gast.Tuple(elts=[index_value(e) for e in node.elts], ctx=gast.Load())
+        return gast.Tuple(elts=[index_value(e, slice_name) for e in node.elts], ctx=gast.Load())
     return clone(node)
 
 
 def _names(node) -> set[str]:
     if node is None:
         return set()
-    return {n.id for n in walk(node) if isinstance(n, gast.Name) and n.id != "slice"}
+    called = {id(n.func) for n in walk(node) if isinstance(n, gast.Call)}
+    return {n.id for n in walk(node) if isinstance(n, gast.Name) and id(n) not in called}
 
 
 def _assign(name: str, value: gast.expr) -> gast.Assign:

@@ -28,7 +28,7 @@ import gast
 
 from .names import Namer
 from .parse import ParsedFunction
-from .syntax import assign, call, clone, load, names_stored
+from .syntax import assign, call, clone, load, names_stored, store
 
 
 def lower_iterations(
@@ -51,8 +51,28 @@ class _Lower(gast.NodeTransformer):
         self.generic_visit(node)
         return node
 
+    def builtin(self, name: str) -> str:
+        """The name generated code can use for a builtin here (a fresh one, supplied by
+        s2sad, when a local variable shadows it)."""
+        function = getattr(builtins, name)
+        if self.parsed.lookup(name) is function:
+            return name
+        fresh = self.namer.fresh(name)
+        self.parsed.supplied[fresh] = function
+        return fresh
+
     def visit_For(self, node: gast.For):
         self.generic_visit(node)
+        view = _dict_view(node)
+        if view is not None:  # for v in d.values() / for k, v in d.items(): by key
+            mapping, kind = view
+            key = node.target.elts[0] if kind == "items" else store(self.namer.fresh("key"))
+            value = node.target.elts[1] if kind == "items" else node.target
+            read = gast.Subscript(value=clone(mapping), slice=load(key.id), ctx=gast.Load())
+            node.target = store(key.id)
+            node.iter = clone(mapping)
+            node.body = [_at(assign(clone(value), read), getattr(node, "lineno", None)), *node.body]
+            return node
         if not (self._calls(node.iter, builtins.enumerate) or self._calls(node.iter, builtins.zip)):
             return node
         line = getattr(node, "lineno", None)
@@ -61,15 +81,15 @@ class _Lower(gast.NodeTransformer):
         sequences: list[gast.expr] = []
         index = self.namer.fresh("k")
         plan = self._plan(node.target, node.iter, sequences, before, reassigned, index, line)
-        lengths = [call(load("len"), [clone(s)]) for s in sequences]
-        count = lengths[0] if len(lengths) == 1 else call(load("min"), lengths)
+        lengths = [call(load(self.builtin("len")), [clone(s)]) for s in sequences]
+        count = lengths[0] if len(lengths) == 1 else call(load(self.builtin("min")), lengths)
         first = sequences[0].id if isinstance(sequences[0], gast.Name) else "items"
         count_name = self.namer.fresh(f"n_{first}")
         before.append(_at(assign(count_name, count), line))
         body = [_at(assign(clone(target), value), line) for target, value in plan] + node.body
         loop = gast.For(
             target=gast.Name(id=index, ctx=gast.Store(), annotation=None, type_comment=None),
-            iter=call(load("range"), [load(count_name)]),
+            iter=call(load(self.builtin("range")), [load(count_name)]),
             body=body,
             orelse=[],
             type_comment=None,
@@ -117,6 +137,28 @@ class _Lower(gast.NodeTransformer):
         sequences.append(sequence)
         element = gast.Subscript(value=clone(sequence), slice=load(index), ctx=gast.Load())
         return [(target, element)]
+
+
+def _dict_view(node: gast.For):
+    """(mapping, "values" | "items") for ``for v in d.values()`` / ``for k, v in d.items()``
+    whose mapping is a plain name, else None."""
+    iterable = node.iter
+    if not (
+        isinstance(iterable, gast.Call)
+        and isinstance(iterable.func, gast.Attribute)
+        and iterable.func.attr in ("values", "items")
+        and isinstance(iterable.func.value, gast.Name)
+        and not iterable.args
+        and not iterable.keywords
+    ):
+        return None
+    kind = iterable.func.attr
+    if kind == "items":
+        target = node.target
+        pair = isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2
+        if not (pair and isinstance(target.elts[0], gast.Name)):
+            return None
+    return iterable.func.value, kind
 
 
 def _at(node, line):

@@ -94,6 +94,7 @@ _UNSUPPORTED_EXPRESSIONS = {
     gast.YieldFrom: "`yield from` (generators)",
     gast.NamedExpr: "an assignment expression (`:=`)",
     gast.Starred: "`*` unpacking in an expression",
+    gast.Set: "a set display (sets are unordered: use a tuple or a list)",
 }
 
 
@@ -213,7 +214,7 @@ class _Normalizer:
                 self.location(node),
             )
         lifted = lift(node, self.parsed)
-        self.parsed.lifted[node.name] = lifted.function
+        self.parsed.supplied[node.name] = lifted.function
         self.captures[node.name] = lifted.captured
 
     def visit_Break(self, node: gast.Break) -> None:
@@ -268,14 +269,15 @@ class _Normalizer:
             node.target, gast.Name
         ):
             args = [self.atom(a) for a in node.iter.args]
+            counting = gast.Call(func=clone(node.iter.func), args=args, keywords=[])
             assigned = names_stored(gast.Module(body=node.body, type_ignores=[]))
             steady = not any(isinstance(a, gast.Name) and a.id in assigned for a in args)
             if steady and node.target.id not in assigned:
                 body = self.block(node.body)
                 self.line = line
-                self.emit(for_statement(node.target.id, self.range_call(args), body, line))
+                self.emit(for_statement(node.target.id, counting, body, line))
                 return
-            iterable = self.atom(self.range_call(args))
+            iterable = self.atom(counting)
         else:
             iterable = self.atom(node.iter)
         assigned = names_stored(gast.Module(body=node.body, type_ignores=[]))
@@ -322,6 +324,7 @@ class _Normalizer:
         if (
             isinstance(value, (gast.Tuple, gast.List))
             and len(value.elts) == len(target.elts)
+            and all(isinstance(t, gast.Name) for t in target.elts)
             and not (_names_in(value) & targets_named)
         ):
             for element_target, element in zip(target.elts, value.elts):
@@ -478,9 +481,6 @@ class _Normalizer:
         if isinstance(node, gast.Tuple):
             return gast.Tuple(elts=[self.index(e) for e in node.elts], ctx=gast.Load())
         return self.atom(node)
-
-    def range_call(self, args: list[gast.expr]) -> gast.Call:
-        return _call_builtin("range", args)
 
     def location(self, node: gast.AST):
         """The user's file:line of ``node``, or of the statement being normalised."""

@@ -187,8 +187,8 @@ class _Optimizer:
             and isinstance(statement.targets[0], gast.Name)
             and statement.targets[0].id == loop.test.id
             and self.effects.of(statement).pure
-            and bool(loop.body)
-            and gast.dump(statement.value) == gast.dump(_last_assignment(loop).value)
+            and isinstance(loop.body[-1], gast.Assign)
+            and gast.dump(statement.value) == gast.dump(loop.body[-1].value)
         )
 
     # ----- zero propagation -------------------------------------------------------------
@@ -289,11 +289,6 @@ class _Optimizer:
         if isinstance(statement, gast.For):
             return _empty(statement.body) and self.effects.is_pure(statement.iter)
         return isinstance(statement, gast.Pass)
-
-
-def _last_assignment(loop):
-    last = loop.body[-1]
-    return last if isinstance(last, gast.Assign) else gast.Assign(targets=[], value=None)
 
 
 def _empty(statements) -> bool:

@@ -51,8 +51,9 @@ class ParsedFunction:
     filename: str
     local_names: frozenset[str]
     closure: dict[str, Any] = field(default_factory=dict)
-    #: functions defined inside this one, lifted to helpers (see s2sad.lifting)
-    lifted: dict[str, Any] = field(default_factory=dict)
+    #: objects s2sad supplies under names of its own: functions defined inside this one
+    #: (lifted to helpers, see s2sad.lifting), builtins that a local name shadows
+    supplied: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -84,8 +85,8 @@ class ParsedFunction:
 
     def lookup(self, name: str) -> Any:
         """The object a non-local name denotes, or UNRESOLVED."""
-        if name in self.lifted:
-            return self.lifted[name]
+        if name in self.supplied:
+            return self.supplied[name]
         if name in self.local_names:
             return UNRESOLVED
         if name in self.closure:

@@ -171,9 +171,13 @@ def _is_fancy(index) -> bool:
 
 def element(g, index):
     """The gradient of ``container[index]`` inside the gradient ``g`` of the container
-    (0.0 when ``g`` is 0.0); array parts are copies, never views."""
+    (0.0 when ``g`` is 0.0; a number stands for an array filled with it); array parts are
+    copies, never views. Where an integer-array index repeats a position, only its last
+    occurrence gets the gradient: ``y[[0, 0]] = v`` keeps the last write, as NumPy does."""
     if isinstance(g, np.ndarray):
         part = g[index]
+        if _is_fancy(index):
+            part = _last_writes_only(part, index)
         return part.copy() if isinstance(part, np.ndarray) else part
     if isinstance(g, (list, tuple)):
         if isinstance(index, slice):
@@ -181,7 +185,21 @@ def element(g, index):
         return g[index]
     if isinstance(g, dict):
         return g.get(index, 0.0)
-    return 0.0
+    return g if isinstance(g, (int, float, np.number)) else 0.0
+
+
+def _last_writes_only(part, index):
+    """Zero the gradient of all but the last write to each repeated position."""
+    positions = np.asarray(index if not isinstance(index, tuple) else index[0])
+    if positions.ndim != 1 or len(np.unique(positions)) == len(positions):
+        return part
+    keep = np.zeros(len(positions), dtype=bool)
+    seen = set()
+    for i in range(len(positions) - 1, -1, -1):
+        if positions[i] not in seen:
+            keep[i] = True
+            seen.add(positions[i])
+    return part * keep.reshape((-1,) + (1,) * (np.ndim(part) - 1))
 
 
 def zero_at(g, index):
@@ -198,6 +216,8 @@ def zero_at(g, index):
             g[index] = 0.0
     elif isinstance(g, dict):
         g.pop(index, None)
+    elif index is Ellipsis or index == ():
+        return 0.0  # a number standing for a 0-d array, all of it overwritten
     return g
 
 

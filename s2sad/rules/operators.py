@@ -10,14 +10,25 @@ import operator
 import numpy as np
 
 from .products import matmul_left, matmul_right
+from .registry import BoundArguments
 from .shapes import binary, defvjp, nondifferentiable, unary
+
+
+def _power_base(args: BoundArguments) -> str:
+    """d(x ** n)/dx; for a constant n of 0 or 1 written so that x = 0 is not a problem."""
+    if args.is_constant("x2") and args.constant("x2") == 0:
+        return "0.0 * g"
+    if args.is_constant("x2") and args.constant("x2") == 1:
+        return "g"
+    return "g * x2 * x1 ** (x2 - 1)"
+
 
 # Each operator shares its rule with the NumPy function it stands for.
 binary([operator.add, np.add], "g", "g")
 binary([operator.sub, np.subtract], "g", "-g")
 binary([operator.mul, np.multiply], "g * x2", "g * x1")
 binary([operator.truediv, np.divide], "g / x2", "-g * x1 / (x2 * x2)")
-binary([operator.pow, np.power], "g * x2 * x1 ** (x2 - 1)", "g * ans * np.log(x1)")
+binary([operator.pow, np.power], _power_base, "g * ans * np.log(x1)")
 binary([operator.mod, np.mod], "g", "-g * np.floor_divide(x1, x2)")
 binary(
     [operator.matmul, np.matmul],

@@ -48,6 +48,7 @@ TEMPLATE_GLOBALS: dict[str, Any] = {
             "abs",
             "sum",
             "isinstance",
+            "reversed",
         )
     },
     **{name: getattr(runtime, name) for name in runtime.__all__},

@@ -1,0 +1,1189 @@
+"""Adversarial end-to-end tests: tricky but legitimate user code, checked against central
+finite differences or closed forms.
+
+Each test is written the way a user could write the code, and aims at a place where a
+source-to-source transformation can go wrong: names rebound, aliasing and views, in-place
+updates, broadcasting by rank, one derivative specialised per argument kind, helpers and
+nested functions in loops, containers, and the API's promises (arguments untouched, results
+repeatable, errors located).
+"""
+
+import math
+import re
+from pathlib import Path
+
+import numpy
+import numpy as np
+import pytest
+
+import s2sad
+from s2sad import check_grad
+
+HERE = Path(__file__).resolve()
+
+V = np.array([0.3, -0.5, 0.8, 1.1])
+W = np.array([1.2, 0.7, -0.4, 0.9])
+M = np.array([[0.3, -0.5, 0.8], [1.1, 0.2, -0.7]])
+CUBE = np.linspace(-1.0, 1.3, 24).reshape(2, 3, 4)
+
+
+def line_of(text: str) -> int:
+    """The line number of the one line of this file whose stripped text is ``text``."""
+    numbers = [n for n, line in enumerate(HERE.read_text().splitlines(), 1) if line.strip() == text]
+    assert len(numbers) == 1, (text, numbers)
+    return numbers[0]
+
+
+def assert_located(error: Exception, line: int) -> str:
+    message = str(error)
+    where = re.match(r"(.+?):(\d+): ", message)
+    assert where is not None, message
+    assert Path(where.group(1)).resolve() == HERE, message
+    assert int(where.group(2)) == line, message
+    return message[where.end() :]
+
+
+# ===== names rebound, swapped, shadowed ==================================================
+def swap_in_loop(a, b):
+    for i in range(5):
+        a, b = b, a * 1.1 + b
+        b = b - 0.1 * a
+    return np.sum(a * b)
+
+
+@pytest.mark.parametrize(
+    "a, b", [(0.5, 0.8), (V, W), (V, 0.7), (M[:, :1], M)], ids=["numbers", "same", "vs", "col-mat"]
+)
+def test_swaps_inside_a_loop(a, b):
+    assert check_grad(swap_in_loop, a, b, wrt=(0, 1)) < 1e-6
+
+
+def overwritten_many_times(x):
+    y = x
+    y = y * 2.0
+    y = np.sin(y) + y
+    y = y * x
+    y = np.exp(-y * y)
+    y = y + x
+    return np.sum(y * y)
+
+
+def test_a_variable_overwritten_many_times():
+    assert check_grad(overwritten_many_times, V) < 1e-6
+    assert check_grad(overwritten_many_times, 0.4) < 1e-6
+
+
+def loop_target_used_after(x, n):
+    for i in range(n):
+        x = x * 1.1 + 0.1 * i
+    return x * i
+
+
+def element_used_after(xs):
+    total = 0.0
+    for v in xs:
+        total = total + v * v
+    return np.sum(total * v)
+
+
+def test_loop_targets_used_after_the_loop():
+    assert check_grad(loop_target_used_after, 0.5, 4) < 1e-6
+    assert check_grad(element_used_after, [0.5, 0.7, 1.3]) < 1e-6
+    assert check_grad(element_used_after, M) < 1e-6
+
+
+def number_then_array(x):
+    y = 2.0
+    y = y * x
+    y = np.sum(y)
+    y = y * x
+    y = np.sum(y**2)
+    return y
+
+
+def test_a_name_holding_a_number_then_an_array_then_a_number():
+    assert check_grad(number_then_array, V) < 1e-6
+
+
+def local_named_sum(x):
+    sum = 0.0
+    for v in x:
+        sum = sum + v * v
+    return sum
+
+
+def local_named_np(x):
+    np = x * 2.0
+    return numpy.sum(numpy.sin(np) * x)
+
+
+def test_locals_named_sum_and_np():
+    assert check_grad(local_named_sum, V) < 1e-6
+    assert check_grad(local_named_np, V) < 1e-6
+
+
+def local_named_float(x):
+    float = x * 2.0
+    return float * x
+
+
+def local_named_slice(x):
+    slice = x[1:]
+    return np.sum(slice * x[:-1])
+
+
+def local_named_reversed(x):
+    reversed = x * 3.0
+    for i in range(3):
+        reversed = reversed * x
+    return reversed
+
+
+def local_named_min(a, b):
+    total = 0.0
+    for u, v in zip(a, b):
+        total = total + u * v
+    min = total * 2.0
+    return min
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (local_named_float, (1.5,)),
+        (local_named_slice, (V,)),
+        (local_named_reversed, (1.5,)),
+        (local_named_min, ([1.0, 2.0], [3.0, 4.0])),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_a_local_named_like_a_builtin_the_generated_code_uses(f, args):
+    """The user's code never calls float/slice/reversed/min; s2sad's generated code does."""
+    assert check_grad(f, *args) < 1e-6
+
+
+def rebinds_a_parameter(x, b):
+    x = x + b  # x now has the broadcast shape
+    return np.sum(x)
+
+
+def transposes_a_parameter(x):
+    x = x.T
+    return np.sum(x * np.arange(6.0).reshape(3, 2))
+
+
+def test_a_parameter_rebound_to_another_shape_keeps_its_gradient_shape():
+    column, row = np.ones((3, 1)), np.ones((1, 4))
+    g = s2sad.grad(rebinds_a_parameter)(column, row)
+    assert g.shape == (3, 1) and np.allclose(g, 4.0)
+    assert check_grad(rebinds_a_parameter, column, row, wrt=(0, 1)) < 1e-6
+
+
+def test_a_parameter_rebound_to_its_transpose():
+    assert np.allclose(s2sad.grad(transposes_a_parameter)(M), np.arange(6.0).reshape(3, 2).T)
+
+
+# ===== aliasing and views ================================================================
+def alias_both_used(x):
+    y = x
+    z = y
+    return np.sum(y * x) + z[0] * x[1] + np.sum(np.sin(z))
+
+
+def views_of_the_input(x):
+    head = x[:]
+    tail = x[1:]
+    rev = x[::-1]
+    return np.sum(head * rev) + np.sum(tail**2) + head[0] * tail[0]
+
+
+def test_aliases_and_views_of_an_input():
+    assert check_grad(alias_both_used, V) < 1e-6
+    assert check_grad(views_of_the_input, V) < 1e-6
+
+
+def product_of_pair(a, b):
+    return a * b + a
+
+
+def shared_operands(x):
+    return np.sum(x + x) + np.sum(x * x) + np.sum(product_of_pair(x, x)) + np.sum(x / (x * x + 1))
+
+
+def test_one_value_in_both_operands_and_both_arguments():
+    assert check_grad(shared_operands, V) < 1e-6
+    # closed form: 2 + 2x + (2x + 1) + d/dx x/(x^2+1)
+    expected = 2.0 + 2.0 * V + 2.0 * V + 1.0 + (1.0 - V**2) / (V**2 + 1.0) ** 2
+    assert np.allclose(s2sad.grad(shared_operands)(V), expected)
+
+
+def inner(x, y):
+    return np.sum(x * y)
+
+
+def test_the_same_array_for_two_parameters_gives_two_independent_gradients():
+    gx, gy = s2sad.grad(inner, wrt=(0, 1))(V, V)
+    assert np.allclose(gx, V) and np.allclose(gy, V)
+    assert gx is not gy
+    gx[0] = 100.0
+    assert gy[0] == V[0]
+
+
+def sum_pair_of_list(xs):
+    return np.sum(xs[0] * xs[1]) + np.sum(xs[1])
+
+
+def test_a_list_holding_the_same_array_twice():
+    g = s2sad.grad(sum_pair_of_list)([V, V])
+    assert np.allclose(g[0], V) and np.allclose(g[1], V + 1.0)
+    assert g[0] is not g[1]
+    assert check_grad(sum_pair_of_list, [V, V]) < 1e-6
+
+
+def in_place_through_an_alias(x):
+    y = x * 2.0
+    z = y
+    z += 1.0  # NumPy adds in place: y is z, so y changes too
+    return np.sum(y * y)
+
+
+def test_augmented_assignment_updates_every_alias():
+    value, g = s2sad.value_and_grad(in_place_through_an_alias)(V)
+    assert value == pytest.approx(in_place_through_an_alias(V))  # sum((2x + 1)^2)
+    assert np.allclose(g, 4.0 * (2.0 * V + 1.0))
+
+
+def write_through_an_alias(x):
+    y = x * 1.0
+    z = y
+    y[0] = 0.0  # z[0] is zero too
+    return np.sum(z * x)
+
+
+def write_through_a_view(x):
+    y = x * 1.0
+    v = y[1:]
+    v[0] = 0.0  # y[1] is zero too
+    return np.sum(y * x)
+
+
+def test_writes_are_seen_through_aliases_and_views():
+    assert np.allclose(s2sad.grad(write_through_an_alias)(V), [0.0, *(2.0 * V[1:])])
+    assert np.allclose(s2sad.grad(write_through_a_view)(V), [2 * V[0], 0.0, 2 * V[2], 2 * V[3]])
+
+
+def swap_rows(a):
+    m = a * 1.0
+    m[0], m[1] = m[1], m[0]  # NumPy gotcha: m[0] is a view, so both rows end up as a[1]
+    return np.sum(m * np.array([[1.0, 2.0], [3.0, 4.0]]))
+
+
+def test_tuple_swap_of_rows_follows_numpy_view_semantics():
+    assert check_grad(swap_rows, np.array([[1.0, 2.0], [3.0, 5.0]])) < 1e-6
+
+
+# ===== in-place adjoints ==================================================================
+def fill_then_sum(x):
+    y = np.zeros(3)
+    for i in range(3):
+        y[i] = x[i] ** 2
+    return np.sum(y)
+
+
+def fill_then_mean(x):
+    y = np.zeros(3)
+    y[:] = x[:3] * 2.0
+    return np.mean(y)
+
+
+def test_writing_into_an_array_then_reducing_it():
+    assert np.allclose(s2sad.grad(fill_then_sum)(V), [0.6, -1.0, 1.6, 0.0])
+    assert np.allclose(s2sad.grad(fill_then_mean)(V), [2 / 3, 2 / 3, 2 / 3, 0.0])
+
+
+def index_then_sum(x):
+    t = x[0] * 2.0
+    s = np.sum(x)
+    return s + t
+
+
+def test_an_element_read_before_a_full_reduction():
+    assert np.allclose(s2sad.grad(index_then_sum)(V), [3.0, 1.0, 1.0, 1.0])
+
+
+def write_reads_old_element(x):
+    y = x * 1.0
+    y[0] = y[1] * 2.0
+    return np.sum(y * np.array([1.0, 2.0, 3.0, 4.0]))
+
+
+def write_reads_its_own_slot(x):
+    y = x * 1.0
+    for i in range(3):
+        y[i] = y[i + 1] * y[i]
+    return np.sum(y)
+
+
+def test_a_write_whose_value_reads_the_same_array():
+    # y = [2 x1, x1, x2, x3] weighted by 1, 2, 3, 4
+    assert np.allclose(s2sad.grad(write_reads_old_element)(V), [0.0, 4.0, 3.0, 4.0])
+    assert check_grad(write_reads_old_element, V) < 1e-6
+    assert check_grad(write_reads_its_own_slot, V) < 1e-6
+
+
+def leaky_relu_in_place(x):
+    y = x * 2.0
+    mask = y < 0.0
+    y[mask] = y[mask] * 0.1
+    return np.sum(y**2 * np.arange(4.0))
+
+
+def test_an_in_place_leaky_relu():
+    y = 2.0 * V
+    expected = 2.0 * np.where(y < 0.0, 0.01 * y, y) * np.arange(4.0) * 2.0
+    assert np.allclose(s2sad.grad(leaky_relu_in_place)(V), expected)
+
+
+def repeated_index_update(x, v):
+    y = x * 1.0
+    y[[0, 0, 2]] += v  # NumPy: y[0] is written twice and the last write wins
+    return np.sum(y * np.array([1.0, 2.0, 3.0, 4.0]))
+
+
+def test_an_update_through_repeated_indices_follows_numpy():
+    gx, gv = s2sad.grad(repeated_index_update, wrt=(0, 1))(V, np.array([1.0, 2.0, 3.0]))
+    assert np.allclose(gx, [1.0, 2.0, 3.0, 4.0]) and np.allclose(gv, [0.0, 1.0, 3.0])
+    assert check_grad(repeated_index_update, V, np.array([1.0, 2.0, 3.0]), wrt=(0, 1)) < 1e-6
+
+
+def accumulate_in_zero_d(x):
+    total = np.zeros(())
+    for i in range(3):
+        total[...] = total + x[i] * x[i]
+    return total
+
+
+def test_accumulating_into_a_zero_dimensional_array():
+    value, g = s2sad.value_and_grad(accumulate_in_zero_d)(V)
+    assert value == pytest.approx(np.sum(V[:3] ** 2))
+    assert np.allclose(g, [0.6, -1.0, 1.6, 0.0])
+
+
+# ===== broadcasting and ranks ============================================================
+def exp_times(x, y):
+    return np.sum(np.exp(x) * y) + np.sum(x)
+
+
+SHAPE_PAIRS = [
+    ((1,), (3,)),
+    ((1, 1), (3, 4)),
+    ((3, 1), (1, 4)),
+    ((1, 4), (3, 1)),
+    ((1,), (1,)),
+    ((2, 1, 3), (4, 1)),
+    ((4, 1), (2, 1, 3)),
+    ((3,), (2, 1)),
+]
+
+
+def ramp(shape, low, high):
+    return np.linspace(low, high, int(np.prod(shape))).reshape(shape)
+
+
+@pytest.mark.parametrize("shapes", SHAPE_PAIRS, ids=str)
+def test_broadcasting_with_dimensions_of_length_one(shapes):
+    x, y = ramp(shapes[0], 0.1, 0.9), ramp(shapes[1], -0.5, 0.7)
+    assert check_grad(exp_times, x, y, wrt=(0, 1)) < 1e-6
+
+
+def test_one_function_called_with_every_kind_of_argument_in_turn():
+    """One grad object, called in turn with numbers, vectors, rows, columns...: each kind
+    gets a derivative of its own, and each must be right."""
+    g = s2sad.grad(exp_times, wrt=(0, 1))
+    for x, y in [
+        (0.3, 0.7),
+        (V, 0.7),
+        (0.3, V),
+        (np.ones(1) * 0.2, V),
+        (M[:, :1], M[:1, :]),
+        (V, W),
+        (M, M[:, :1]),
+        (0.3, 0.7),
+        (np.float64(0.3), V),
+        (3, W),
+    ]:
+        assert check_grad(exp_times, x, y, wrt=(0, 1), gradient=g) < 1e-6
+
+
+def test_a_zero_dimensional_array_gets_a_zero_dimensional_gradient():
+    x = np.array(0.4)
+    assert check_grad(exp_times, x, M, wrt=(0, 1)) < 1e-6
+    gx, gy = s2sad.grad(exp_times, wrt=(0, 1))(x, M)
+    assert isinstance(gx, np.ndarray) and gx.shape == ()
+
+
+def test_a_numpy_scalar_gets_a_gradient_of_its_type():
+    gx = s2sad.grad(exp_times)(np.float32(0.4), W)
+    assert type(gx) is np.float32
+    assert gx == pytest.approx(np.exp(0.4) * np.sum(W) + 1.0, rel=1e-6)
+    gx = s2sad.grad(exp_times)(np.float64(0.4), W)
+    assert isinstance(gx, float) and gx == pytest.approx(np.exp(0.4) * np.sum(W) + 1.0)
+
+
+def outer_and_new_axes(x, y):
+    return (
+        np.sum(x[:, None] * y[None, :])
+        + np.sum(x[None, :] ** 2)
+        + np.sum(y[..., 0:1] * x)
+        + np.sum(x[:, None, None] * M)
+    )
+
+
+def test_new_axes_and_outer_products():
+    assert check_grad(outer_and_new_axes, V, np.array([1.0, 2.0, 0.5]), wrt=(0, 1)) < 1e-6
+
+
+def reductions_by_axis(x):
+    a = np.sum(np.sum(x**2, axis=(0, -1), keepdims=True) * x)
+    b = np.sum(np.mean(x, axis=-2) ** 2)
+    c = np.sum(np.max(x, axis=(1, 2)) * np.array([1.0, 2.0]))
+    d = x.sum(-1).mean(0).sum() + np.sum(x[..., 0] * x[..., -1]) + np.sum(x[0, ..., 1:] ** 2)
+    return a + b + c + d
+
+
+def test_negative_and_tuple_axes_keepdims_and_ellipsis():
+    assert check_grad(reductions_by_axis, CUBE) < 1e-6
+
+
+def tanh_product(a, b):
+    return np.sum(np.tanh(a @ b))
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((4,), (4, 3)),
+        ((2, 3, 4), (4,)),
+        ((4,), (2, 4, 3)),
+        ((1, 3, 4), (2, 4, 2)),
+        ((1, 4), (4, 1)),
+    ],
+    ids=str,
+)
+def test_matmul_between_ranks(shapes):
+    a, b = ramp(shapes[0], 0.1, 0.9), ramp(shapes[1], -0.5, 0.7)
+    assert check_grad(tanh_product, a, b, wrt=(0, 1)) < 1e-6
+
+
+def sin_weighted(x):
+    return np.sum(np.sin(x) * x)
+
+
+def test_float32_and_integer_arrays():
+    x = np.array([0.3, 0.5, -0.2], dtype=np.float32)
+    g = s2sad.grad(sin_weighted)(x)
+    assert g.dtype == np.float32
+    x64 = x.astype(float)
+    assert np.allclose(g, np.cos(x64) * x64 + np.sin(x64), rtol=1e-6)
+    gi = s2sad.grad(exp_times, wrt=1)(np.arange(3), W[:3])
+    assert gi.dtype == np.float64 and np.allclose(gi, np.exp(np.arange(3.0)))
+    gi = s2sad.grad(exp_times)(np.arange(3), W[:3])
+    assert gi.dtype == np.float64 and np.allclose(gi, np.exp(np.arange(3.0)) * W[:3] + 1.0)
+
+
+def product_sum(a, b):
+    return np.sum(a * b)
+
+
+def slice_into_a_helper(x, w):
+    h = x[1:]  # length 1 here: broadcast against w inside the helper
+    return product_sum(h, w)
+
+
+def column_into_a_helper(m):
+    return product_sum(m[:, :1], m)  # a column, broadcast against m inside the helper
+
+
+def test_a_slice_of_length_one_passed_to_a_helper_broadcasts_there():
+    x, w = np.array([0.5, 2.0]), np.array([1.0, 2.0, 3.0])
+    assert check_grad(slice_into_a_helper, x, w, wrt=(0, 1)) < 1e-6
+
+
+def test_a_column_slice_passed_to_a_helper_broadcasts_there():
+    assert check_grad(column_into_a_helper, M) < 1e-6
+
+
+# ===== keyword and positional calls ======================================================
+def keyword_only(x, *, scale=2.0, power=2):
+    return np.sum(scale * x**power)
+
+
+def test_keyword_calls_with_and_without_defaults():
+    g = s2sad.grad(keyword_only, wrt="x")
+    assert np.allclose(g(V), 4.0 * V)
+    assert np.allclose(g(V, scale=3.0), 6.0 * V)
+    assert np.allclose(g(V, power=3), 6.0 * V**2)
+    assert np.allclose(g(x=V), 4.0 * V)
+    assert g(0.5, scale=1.0) == pytest.approx(1.0)
+    assert np.allclose(g(V), 4.0 * V)  # the first specialisation again
+    assert s2sad.grad(keyword_only, wrt="scale")(V, scale=3.0) == pytest.approx(np.sum(V**2))
+
+
+def positional_or_keyword(x, y):
+    return np.sum(x * y**2)
+
+
+def test_the_same_parameter_positional_then_by_keyword():
+    g = s2sad.grad(positional_or_keyword, wrt="y")
+    assert np.allclose(g(V, W), 2.0 * V * W)
+    assert np.allclose(g(V, y=W), 2.0 * V * W)
+    assert g(x=V, y=2.0) == pytest.approx(4.0 * np.sum(V))
+    assert np.allclose(g(y=W, x=1.5), 3.0 * W)
+
+
+# ===== control flow =======================================================================
+def iterate_while(x, n):
+    i = 0
+    while i < n:
+        x = x * 1.5 + np.sin(x)
+        i += 1
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_while_loops_that_run_zero_one_or_more_times(n):
+    assert check_grad(iterate_while, V, n) < 1e-6
+
+
+def while_with_and(x):
+    n = 0
+    while x < 10.0 and n < 20:
+        x = x * 1.5 + 0.1
+        n = n + 1
+    return x
+
+
+def while_with_chained_comparison(x):
+    while 0.0 < x < 10.0:
+        x = x * 1.5 + 0.1
+    return x
+
+
+@pytest.mark.parametrize("f", [while_with_and, while_with_chained_comparison])
+def test_while_conditions_built_from_several_comparisons(f):
+    # 0.5 -> 0.85 -> 1.375 -> ... -> 11.76: seven steps, each multiplying dx by 1.5
+    assert s2sad.grad(f)(0.5) == pytest.approx(1.5**7)
+
+
+def trip_count_from_shape(x):
+    total = 0.0
+    for i in range(x.shape[0]):
+        for j in range(x.shape[-1] - i):
+            total = total + x[i, j] * x[i, -1 - j] * (i + 1)
+    return total
+
+
+def test_trip_counts_from_the_shape():
+    assert check_grad(trip_count_from_shape, M) < 1e-6
+    assert check_grad(trip_count_from_shape, M.T.copy()) < 1e-6
+
+
+def break_in_the_last_iteration(x):
+    for i in range(4):
+        x = x * 1.1 + 0.1
+        if i == 3:
+            break
+        x = np.sin(x)
+    return np.sum(x * x)
+
+
+def test_break_in_the_last_iteration():
+    assert check_grad(break_in_the_last_iteration, V) < 1e-6
+
+
+def early_return_nested(x, y):
+    for i in range(5):
+        if x > 0.0:
+            if y > 2.0:
+                return x * y * i
+            y = y * 1.5
+        else:
+            x = x + 1.0
+    return x + y
+
+
+@pytest.mark.parametrize("x, y", [(0.5, 1.0), (-0.5, 1.0), (0.5, 3.0), (-2.5, 0.3)])
+def test_early_return_inside_nested_ifs_inside_a_loop(x, y):
+    assert check_grad(early_return_nested, x, y, wrt=(0, 1)) < 1e-6
+
+
+def conditional_expression_in_loop(x):
+    for i in range(4):
+        x = x * 2.0 if i % 2 == 0 else np.sin(x) + (x if i > 2 else -x)
+    return np.sum(x)
+
+
+def test_conditional_expressions_in_a_loop_body():
+    assert check_grad(conditional_expression_in_loop, V) < 1e-6
+
+
+def power_series(x):
+    total = 0.0
+    for n in range(4):
+        total = total + x**n / (n + 1.0)
+    return np.sum(total)
+
+
+def test_a_power_series_evaluated_at_zero():
+    """d/dx (1 + x/2 + x^2/3 + x^3/4) = 1/2 at x = 0: no kink there."""
+    assert s2sad.grad(power_series)(0.0) == pytest.approx(0.5)
+    assert np.allclose(s2sad.grad(power_series)(np.array([0.0, 1.0])), [0.5, 0.5 + 2 / 3 + 0.75])
+
+
+# ----- helpers ------------------------------------------------------------------------------
+def looping_helper(v, k):
+    for j in range(k):
+        v = np.sin(v) + v
+    return v
+
+
+def calls_looping_helper_in_a_loop(x):
+    for i in range(3):
+        x = looping_helper(x, i) * 0.5
+    return np.sum(x)
+
+
+def test_a_helper_with_a_loop_called_in_a_loop():
+    assert check_grad(calls_looping_helper_in_a_loop, V) < 1e-6
+    assert check_grad(calls_looping_helper_in_a_loop, 0.4) < 1e-6
+
+
+def squared_plus(a):
+    return a * a + 0.1
+
+
+def helper_result_read_later(x):
+    for i in range(3):
+        y = squared_plus(x)
+        x = y * 0.5 + x * y
+    return x
+
+
+def product_and_sum(a, b):
+    return a * b, a + b
+
+
+def helper_tuple_in_loop(x, y):
+    for i in range(3):
+        x, y = product_and_sum(x, y)
+        x = x * 0.5
+    return np.sum(x * y)
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (helper_result_read_later, (0.4,)),
+        (helper_tuple_in_loop, (0.2, 0.3)),
+        (helper_tuple_in_loop, (V, 0.3)),
+    ],
+    ids=["one-result", "tuple-numbers", "tuple-array"],
+)
+def test_helper_results_kept_across_loop_iterations(f, args):
+    assert check_grad(f, *args, wrt=tuple(range(len(args)))) < 1e-6
+
+
+DEFAULT_WEIGHTS = np.array([1.0, 2.0, 3.0, 4.0])
+
+
+def weighted(x, w=DEFAULT_WEIGHTS):
+    return np.sum(x * w)
+
+
+def uses_default_array(x):
+    return weighted(x) + weighted(x, w=x) + weighted(x, x * 2.0)
+
+
+def test_helpers_with_an_array_default_argument():
+    assert check_grad(uses_default_array, V) < 1e-6
+    assert check_grad(weighted, V) < 1e-6
+    assert np.allclose(s2sad.grad(weighted, wrt=1)(V), V)
+
+
+def branching_tree(x, depth):
+    if depth == 0:
+        return np.sin(x)
+    return branching_tree(x * 0.5, depth - 1) + branching_tree(x**2, depth - 1) * 0.5
+
+
+def sums_tree(x):
+    return np.sum(branching_tree(x, 3))
+
+
+def test_recursion_that_branches():
+    assert check_grad(sums_tree, V) < 1e-6
+    assert check_grad(branching_tree, 0.4, 2) < 1e-6
+
+
+# ----- nested functions -------------------------------------------------------------------
+def nested_capturing_the_loop_variable(x):
+    total = 0.0
+    for i in range(3):
+
+        def term(z):
+            return z**2 * i
+
+        total = total + term(x)
+    return total
+
+
+def test_a_nested_function_that_captures_the_loop_variable():
+    assert s2sad.grad(nested_capturing_the_loop_variable)(0.7) == pytest.approx(2 * 0.7 * 3)
+
+
+def nested_chosen_by_branch(x, smooth):
+    if smooth:
+
+        def act(z):
+            return np.tanh(z)
+
+    else:
+
+        def act(z):
+            return z * z
+
+    return np.sum(act(x))
+
+
+@pytest.mark.parametrize("smooth", [True, False])
+def test_a_nested_function_defined_differently_in_two_branches(smooth):
+    assert check_grad(nested_chosen_by_branch, V, smooth) < 1e-6
+
+
+def nested_recursive(x):
+    def power_tower(y, n):
+        if n == 0:
+            return y
+        return power_tower(y * y, n - 1) + y
+
+    return power_tower(x, 3)
+
+
+def test_a_recursive_nested_function():
+    assert check_grad(nested_recursive, 0.7) < 1e-6
+
+
+# ===== containers ===========================================================================
+def nested_containers(p):
+    (a, b), c = p["ab"], p["c"]
+    return np.sum(a * b) + c[0] * np.sum(c[1] ** 2)
+
+
+def test_nested_tuples_lists_and_dicts_as_wrt():
+    p = {"ab": (V, W), "c": [0.5, M]}
+    assert check_grad(nested_containers, p) < 1e-6
+    g = s2sad.grad(nested_containers)(p)
+    assert isinstance(g["ab"], tuple) and isinstance(g["c"], list)
+    assert np.allclose(g["ab"][0], W) and np.allclose(g["c"][1], 2 * 0.5 * M)
+
+
+def dict_items_loop(params):
+    total = 0.0
+    for name, w in params.items():
+        total = total + np.sum(w**2) * len(name)
+    return total
+
+
+def dict_values_loop(params):
+    total = 0.0
+    for w in params.values():
+        total = total + np.sum(w**3)
+    return total
+
+
+def dict_keys_loop(params):
+    total = 0.0
+    for key in params:
+        total = total + np.sum(params[key] ** 3)
+    return total
+
+
+@pytest.mark.parametrize("f", [dict_keys_loop, dict_values_loop, dict_items_loop])
+def test_looping_over_a_dict_of_arrays(f):
+    assert check_grad(f, {"w": V, "bias": M}) < 1e-6
+
+
+def list_slot_from_another_slot(x):
+    items = [x, 0.0]
+    items[1] = items[0] * 3.0
+    return items[1]
+
+
+def dict_new_key(x):
+    d = {"a": x}
+    d["b"] = d["a"] * x
+    return d["b"]
+
+
+def memoised_powers(x):
+    memo = {}
+    total = 0.0
+    for k in [1, 2, 1, 3]:
+        if k not in memo:
+            memo[k] = x**k
+        total = total + memo[k]
+    return total
+
+
+def test_a_list_slot_written_from_another_slot():
+    assert s2sad.grad(list_slot_from_another_slot)(0.7) == pytest.approx(3.0)
+
+
+def test_a_dict_given_a_new_key():
+    assert s2sad.grad(dict_new_key)(0.7) == pytest.approx(1.4)
+
+
+def test_a_dict_used_as_a_memo():
+    assert s2sad.grad(memoised_powers)(0.7) == pytest.approx(2.0 + 2 * 0.7 + 3 * 0.7**2)
+
+
+def append_stack_index(x):
+    rows = []
+    for i in range(3):
+        rows.append(x * (i + 1.0))
+        rows.append(np.sin(rows[-1]))
+    m = np.stack(rows, axis=-1)
+    return np.sum(m[1] ** 2) * np.sum(m[:, 2]) + np.sum(m[..., 0] * rows[3])
+
+
+def test_append_then_stack_then_index():
+    assert check_grad(append_stack_index, V) < 1e-6
+
+
+def recurrence_in_place(x):
+    n = x.shape[0]
+    y = np.zeros(n)
+    y[0] = x[0]
+    for i in range(1, n):
+        y[i] = np.sin(y[i - 1]) * x[i] + y[i - 1]
+    return np.sum(y**2)
+
+
+def test_a_recurrence_written_into_an_array():
+    assert check_grad(recurrence_in_place, V) < 1e-6
+
+
+# ===== value_and_grad and vjp ==============================================================
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (swap_in_loop, (V, W)),
+        (early_return_nested, (0.5, 1.0)),
+        (recurrence_in_place, (V,)),
+        (append_stack_index, (V,)),
+        (write_reads_its_own_slot, (V,)),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_value_and_grad_agrees_with_f_and_grad(f, args):
+    value, gradient = s2sad.value_and_grad(f)(*args)
+    assert value == pytest.approx(f(*args))
+    assert np.allclose(gradient, s2sad.grad(f)(*args))
+    assert check_grad(f, *args) < 1e-6
+
+
+def two_outputs(x, y):
+    return x * y, np.sin(x) + y
+
+
+def test_vjp_of_a_tuple_output_with_a_broadcast_number():
+    seed = (np.array([1.0, 2.0, 0.5, -1.0]), np.array([3.0, -1.0, 0.5, 2.0]))
+    gx, gy = s2sad.vjp(two_outputs, wrt=(0, 1))(V, 0.7, seed=seed)
+    assert np.allclose(gx, seed[0] * 0.7 + seed[1] * np.cos(V))
+    assert gy == pytest.approx(np.sum(seed[0] * V) + np.sum(seed[1]))
+
+
+def overwrites_its_output(x):
+    y = x * 1.0
+    y[0] = y[1] * 2.0
+    return y
+
+
+def zeroes_its_first_output(x):
+    y = x * 2.0
+    y[0] = 0.0
+    return y
+
+
+def appended_outputs(x):
+    out = []
+    for i in range(3):
+        out.append(x * i)
+    return out
+
+
+def test_vjp_of_an_output_that_overwrote_an_element():
+    seed = np.array([1.0, 2.0, 3.0, 4.0])
+    assert np.allclose(s2sad.vjp(overwrites_its_output)(V, seed=seed), [0.0, 4.0, 3.0, 4.0])
+
+
+def test_vjp_leaves_the_seed_alone():
+    seed = np.array([1.0, 2.0, 3.0, 4.0])
+    g = s2sad.vjp(zeroes_its_first_output)(V, seed=seed)
+    assert np.array_equal(seed, [1.0, 2.0, 3.0, 4.0])
+    assert np.allclose(g, [0.0, 4.0, 6.0, 8.0])
+
+
+def test_vjp_leaves_a_list_seed_alone():
+    seeds = [np.ones(4), 2.0 * np.ones(4), 3.0 * np.ones(4)]
+    g = s2sad.vjp(appended_outputs)(V, seed=seeds)
+    assert np.allclose(g, 0.0 * 1.0 + 1.0 * 2.0 + 2.0 * 3.0)
+    assert len(seeds) == 3 and np.array_equal(seeds[2], 3.0 * np.ones(4))
+
+
+# ===== API promises =========================================================================
+def param_state(x, state):
+    return np.sum(x * state)
+
+
+def param_key(x, key):
+    return np.sum(x * key)
+
+
+def param_call(x, call):
+    return np.sum(x * call)
+
+
+def param_kind(x, kind):
+    return np.sum(x * kind)
+
+
+def param_type(x, type):
+    return np.sum(x * type)
+
+
+def param_calls(x, calls):
+    return np.sum(x * calls)
+
+
+def param_ndarray(x, ndarray):
+    return np.sum(x * ndarray)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [param_state, param_key, param_call, param_kind, param_type, param_calls, param_ndarray],
+    ids=lambda f: f.__name__,
+)
+def test_any_parameter_name_works(f):
+    """``state``, ``key``... are ordinary parameter names (an RNN's state, a PRNG key)."""
+    gx, gs = s2sad.grad(f, wrt=(0, 1))(V, 2.0)
+    assert np.allclose(gx, 2.0) and gs == pytest.approx(np.sum(V))
+    gx, gs = s2sad.grad(f, wrt=(0, 1))(V, W)
+    assert np.allclose(gx, W) and np.allclose(gs, V)
+    value, gx = s2sad.value_and_grad(f)(V, 2.0)
+    assert value == pytest.approx(2.0 * np.sum(V)) and np.allclose(gx, 2.0)
+    assert np.allclose(s2sad.vjp(f)(V, 2.0, seed=3.0), 6.0)
+
+
+class Model:
+    def __init__(self, w):
+        self.w = w
+
+    def predict(self, x):
+        return np.tanh(x * self.w)
+
+    def loss(self, x, target):
+        error = self.predict(x) - target
+        return np.sum(error**2)
+
+
+def test_a_method_calling_another_method_of_its_object():
+    model = Model(W)
+    try:
+        g = s2sad.grad(model.loss)(V, 0.5)
+    except s2sad.UnsupportedSyntaxError as error:
+        assert_located(error, line_of("error = self.predict(x) - target"))
+    else:
+        t = np.tanh(V * W)
+        assert np.allclose(g, 2.0 * (t - 0.5) * (1.0 - t**2) * W)
+
+
+def writes_and_reads(x, y):
+    z = x * y
+    z[0] = z[1] * z[2]
+    for i in range(1, 3):
+        z[i] = z[i - 1] + np.sin(y[i])
+    return np.sum(z**2)
+
+
+def test_arguments_are_never_modified_and_calls_repeat_exactly():
+    x, y = V.copy(), W.copy()
+    nested = {"ab": (V.copy(), W.copy()), "c": [0.5, M.copy()]}
+    for make in (s2sad.grad, s2sad.value_and_grad):
+        derivative = make(writes_and_reads, wrt=(0, 1))
+        first = derivative(x, y)
+        for _ in range(3):
+            again = derivative(x, y)
+            assert repr(again) == repr(first)
+    s2sad.grad(nested_containers)(nested)
+    s2sad.grad(recurrence_in_place)(x)
+    s2sad.vjp(overwrites_its_output)(x, seed=np.ones(4))
+    assert np.array_equal(x, V) and np.array_equal(y, W)
+    assert np.array_equal(nested["ab"][0], V) and np.array_equal(nested["c"][1], M)
+    assert check_grad(writes_and_reads, x, y, wrt=(0, 1)) < 1e-6
+
+
+def uses_only_x(x, y, z):
+    return np.sum(x**2)
+
+
+def test_unused_parameters_get_zeros_of_their_own_kind():
+    gx, gy, gz = s2sad.grad(uses_only_x, wrt=(0, 1, 2))(
+        V, {"a": np.ones(2), "b": [1.0, np.ones((2, 2))]}, np.ones(3, dtype=np.float32)
+    )
+    assert np.allclose(gx, 2.0 * V)
+    assert set(gy) == {"a", "b"} and np.array_equal(gy["a"], np.zeros(2))
+    assert gy["b"][0] == 0.0 and np.array_equal(gy["b"][1], np.zeros((2, 2)))
+    assert gz.dtype == np.float32 and gz.shape == (3,) and not gz.any()
+    gy, gz = s2sad.grad(uses_only_x, wrt=(1, 2))(V, 2.0, (1.0, 2.0))
+    assert gy == 0.0 and type(gy) is float and gz == (0.0, 0.0)
+
+
+def integer_cast_by_name(x):
+    return np.sum(x.astype("int64") * 1.0) + np.sum(x**2)
+
+
+def integer_cast_like(x, counts):
+    return np.sum(x.astype(counts.dtype) * 1.0) + np.sum(x**2)
+
+
+def test_casts_to_integers_carry_no_gradient():
+    x = np.array([1.3, 2.4])
+    assert np.allclose(s2sad.grad(integer_cast_by_name)(x), 2.0 * x)
+    assert np.allclose(s2sad.grad(integer_cast_like)(x, np.array([1, 2])), 2.0 * x)
+
+
+def square(z):
+    return z * z
+
+
+def cube(z):
+    return z * z * z
+
+
+ACTIVATION = square
+
+
+def uses_module_activation(x):
+    return ACTIVATION(x) + np.tanh(x)
+
+
+def test_rebinding_a_global_helper_changes_the_gradient(monkeypatch):
+    grad = s2sad.grad(uses_module_activation)
+    assert grad(2.0) == pytest.approx(4.0 + 1.0 - np.tanh(2.0) ** 2)
+    monkeypatch.setitem(globals(), "ACTIVATION", cube)
+    assert uses_module_activation(2.0) == pytest.approx(8.0 + np.tanh(2.0))
+    assert grad(2.0) == pytest.approx(12.0 + 1.0 - np.tanh(2.0) ** 2)
+
+
+def set_display(x):
+    values = {x, 2.0}
+    return sum(values)
+
+
+def test_a_set_display_is_differentiated_or_refused():
+    try:
+        g = s2sad.grad(set_display)(0.5)
+    except s2sad.UnsupportedSyntaxError as error:
+        assert_located(error, line_of("values = {x, 2.0}"))
+    else:
+        assert g == pytest.approx(1.0)
+
+
+# ===== errors ===============================================================================
+def helper_with_try(z):
+    try:  # refused, inside the helper
+        return z * 2.0
+    finally:
+        pass
+
+
+def calls_helper_with_try(x):
+    y = x + 1.0
+    return helper_with_try(y) * 3.0
+
+
+def nested_comprehension(x):
+    def inner(z):
+        return [z * k for k in range(2)][0]
+
+    return inner(x)
+
+
+def starred_target(x):
+    a, *rest = [x, x, x]
+    return a * len(rest)
+
+
+def walrus(x):
+    if (y := x * 2.0) > 0:
+        return y
+    return x
+
+
+def attribute_store(x):
+    box = Box()
+    box.v = x * 2.0
+    return box.v * x
+
+
+class Box:
+    pass
+
+
+def max_of_three(x, y, z):
+    return max(x, y, z) * 2.0
+
+
+@pytest.mark.parametrize(
+    "f, line, construct",
+    [
+        (calls_helper_with_try, "try:  # refused, inside the helper", "`try`"),
+        (nested_comprehension, "return [z * k for k in range(2)][0]", "comprehension"),
+        (starred_target, "a, *rest = [x, x, x]", "starred"),
+        (walrus, "if (y := x * 2.0) > 0:", ":="),
+        (attribute_store, "box.v = x * 2.0", "attribute"),
+        (max_of_three, "return max(x, y, z) * 2.0", "max"),
+    ],
+    ids=lambda v: getattr(v, "__name__", None) or "",
+)
+def test_unsupported_code_is_refused_at_its_own_line(f, line, construct):
+    args = (0.5,) * f.__code__.co_argcount
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as caught:
+        s2sad.grad(f)(*args)
+    rest = assert_located(caught.value, line_of(line))
+    assert construct in rest
+
+
+def print_and_assert(x):
+    y = x * 2.0
+    print("y is", y)
+    assert y > 0.0, "positive"
+    label = f"{y:.2f}"
+    return y * y * len(label)
+
+
+def test_side_effects_and_strings_do_not_disturb_the_gradient(capsys):
+    assert s2sad.grad(print_and_assert)(0.5) == pytest.approx(8.0 * 0.5 * 4)
+    assert "y is 1.0" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="positive"):
+        s2sad.grad(print_and_assert)(-0.5)
+
+
+def math_of_elements(x):
+    return math.sin(x[0]) * math.exp(x[1]) + float(np.sum(x)) * 2.0
+
+
+def test_math_functions_on_array_elements():
+    assert check_grad(math_of_elements, V) < 1e-6
