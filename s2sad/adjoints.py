@@ -27,7 +27,7 @@ import gast
 from .activity import Activity, walk_statements
 from .broadcasting import Shapes
 from .errors import NonDifferentiableError, UnsupportedSyntaxError
-from .parse import ParsedFunction
+from .parse import UNRESOLVED, ParsedFunction
 from .primitives import Operation, classify
 from .rules import RuleError
 from .syntax import attribute, call, clone, const, load, walk
@@ -209,8 +209,24 @@ class Adjoints:
             self.calls.differentiate(operation, statement, adjoint)
 
     def _unknown(self, operation: Operation, statement, adjoint: AssignmentAdjoint) -> None:
-        if any(self.active(a) for a in operation.operands):
-            raise NonDifferentiableError(operation.name, self.parsed.location(statement))
+        if not any(self.active(a) for a in operation.operands):
+            return
+        func = getattr(statement.value, "func", None)
+        where = self.parsed.location(statement)
+        if (
+            isinstance(func, gast.Attribute)
+            and isinstance(func.value, gast.Name)
+            and self.parsed.resolve(func.value) is UNRESOLVED  # a local object, not a module
+            and not self.active(func.value)
+        ):
+            raise UnsupportedSyntaxError(
+                f"calling the method {func.value.id}.{func.attr}() with a value that carries a "
+                "gradient",
+                where,
+                hint=f"s2sad differentiates functions: write {func.attr}({func.value.id}, ...) "
+                "as a function of the object",
+            )
+        raise NonDifferentiableError(operation.name, where)
 
     # ----- statements that change a container in place ---------------------------------
     def container_write(self, statement) -> tuple[str, gast.expr | None] | None:

@@ -171,7 +171,8 @@ class DerivativeFunction:
         """The generated function for arguments of these types (specialised to Python
         numbers where the arguments are numbers), compiled on first use."""
         self._compiled = compiled = self._compile(key)
-        call = self._calls[key] = compiled.bind(self.function)
+        call = compiled.bind(self.function)
+        call = self._calls[key] = _guarded(compiled, call, lambda: self._build(key))
         return call
 
     @property
@@ -286,10 +287,28 @@ def make({", ".join(own[w] for w in _DISPATCHER_ARGUMENTS)}):
             def call(*args, seed, **kwargs):
                 return inner(*args, **{seed_name: seed}, **kwargs)
 
+        call = _guarded(compiled, call, lambda: self._build_ordered(key))
         self._ordered_calls[key] = call
         return call
 
 
+def _guarded(compiled, call: Callable, rebuild: Callable[[], Callable]) -> Callable:
+    """``call``, checking first that the global names it was built for are not rebound;
+    when one is, the derivative is built again (``rebuild``) and that one is called."""
+    guards = compiled.guards
+    if not guards:
+        return call
+
+    def guarded(*args, **kwargs):
+        for namespace, name, value in guards:
+            if namespace.get(name, _MISSING) is not value:
+                return rebuild()(*args, **kwargs)
+        return call(*args, **kwargs)
+
+    return guarded
+
+
+_MISSING = object()
 _DISPATCHER_ARGUMENTS = ("state", "calls", "kind", "ndarray", "error_type", "type")
 _DISPATCHER_NAMES = (*_DISPATCHER_ARGUMENTS, "key", "call", "error")
 

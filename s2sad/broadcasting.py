@@ -74,6 +74,7 @@ class Shapes:
         self._result: dict[int, Shape | None] = {}
         self._parameters: dict[str, Shape | None] = {}
         self.unify = _UnionFind()
+        self.assumed_scalar = False  # see analyze_shapes(scalar=...)
 
     def before(self, statement) -> dict[str, Shape | None]:
         return self._before.get(id(statement), {})
@@ -169,12 +170,24 @@ def parameter_shape(name: str, kind) -> Shape:
     return Opaque.of(f"parameter:{name}")
 
 
-def analyze_shapes(body, kinds: dict, resolve) -> Shapes:
-    """Shapes for a core-language ``body`` whose parameters have ``kinds``."""
+def analyze_shapes(
+    body, kinds: dict, resolve, scalar: str | None = None, helper_shape=None
+) -> Shapes:
+    """Shapes for a core-language ``body`` whose parameters have ``kinds``.
+
+    ``scalar`` names a value known to be a scalar wherever it is assigned: ``grad``'s
+    output when it is assigned once, which the generated code checks before the adjoint
+    sweep starts (``assumed_scalar`` says whether that check is still needed).
+    ``helper_shape`` works out what a call to one of the user's functions returns
+    (s2sad.calls.result_shape).
+    """
     shapes = Shapes()
     state = {name: parameter_shape(name, kind) for name, kind in kinds.items()}
     shapes._parameters = dict(state)
-    _Analysis(shapes, resolve).block(body, state)
+    analysis = _Analysis(shapes, resolve)
+    analysis.scalar = scalar
+    analysis.helper_shape = helper_shape
+    analysis.block(body, state)
     return shapes
 
 
@@ -185,6 +198,8 @@ class _Analysis:
         self.resolve = resolve
         self.breaks: list[dict] = []
         self.fresh = itertools.count()
+        self.scalar: str | None = None
+        self.helper_shape = None
 
     def new_dim(self, hint: str) -> Dim:
         return Dim(f"{hint}#{next(self.fresh)}")
@@ -202,6 +217,8 @@ class _Analysis:
             target = statement.targets[0]
             if isinstance(target, gast.Name):
                 shape = self.shape_of(statement, state)
+                if target.id == self.scalar and shape != ():
+                    shape, self.shapes.assumed_scalar = (), True
                 self.shapes._result[id(statement)] = shape
                 return {**state, target.id: shape}
             return state  # a subscript store keeps the container's shape
@@ -280,6 +297,14 @@ class _Analysis:
             return state.get(operation.args[0].id)
         if operation.kind == "subscript":
             return self.subscript(value, state)
+        if operation.kind == "user" and self.helper_shape is not None:
+            return self.helper_shape(
+                operation.function,
+                operation.args,
+                operation.keywords,
+                lambda atom: self.operand(atom, state),
+                lambda: self.new_dim("helper"),
+            )
         if operation.kind != "primitive" or operation.rule is None:
             return None
         rule = operation.rule

@@ -45,12 +45,37 @@ def lookup(key: Hashable, build: Callable[[], Any]) -> Any:
     except TypeError:  # something unhashable was captured: build without caching
         _STATS["misses"] += 1
         return build()
+    if entry is not None and not current(entry):
+        _drop_stale()
+        entry = None
     if entry is None:
         _STATS["misses"] += 1
         entry = _ENTRIES[key] = build()
     else:
         _STATS["hits"] += 1
     return entry
+
+
+def current(entry: Any) -> bool:
+    """Whether the global names ``entry`` was built for still denote the same objects.
+
+    A derivative calls the helpers (and rules) its function's global names denoted when
+    it was built; ``entry.guards`` lists them as (globals, name, object) triples, the
+    helpers' own included. Rebinding one (redefining a helper in a notebook, assigning
+    another activation function) makes the entry stale.
+    """
+    return all(
+        namespace.get(name, _MISSING) is value
+        for namespace, name, value in getattr(entry, "guards", ())
+    )
+
+
+def _drop_stale() -> None:
+    for key in [k for k, entry in _ENTRIES.items() if not current(entry)]:
+        del _ENTRIES[key]
+
+
+_MISSING = object()
 
 
 def ensure(key: Hashable, build: Callable[[], Any]) -> None:

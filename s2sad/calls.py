@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import gast
 
 from . import cache
-from .broadcasting import ONE
-from .errors import UnsupportedSyntaxError
+from .broadcasting import ONE, Dim, analyze_shapes
+from .errors import S2SADError, UnsupportedSyntaxError
 from .syntax import Comment, assign, clone, expression_statement, load, store, walk
 
 
@@ -76,7 +76,7 @@ class CallSites:
         kinds = []
         for param, spec in signature.parameters.items():
             if param in bound.arguments:
-                kind = _kind_of(reverse.shapes.of(statement, bound.arguments[param]))
+                kind = kind_of(reverse.shapes.of(statement, bound.arguments[param]))
             elif isinstance(spec.default, numbers.Real) and not isinstance(spec.default, bool):
                 kind = "scalar"
             else:
@@ -127,7 +127,7 @@ def _atoms(node) -> list:
     )
 
 
-def _kind_of(shape):
+def kind_of(shape):
     """A helper parameter's kind from the argument's shape at the call: a number, an array
     of known rank with its dimensions of length 1, or unknown (None)."""
     if not isinstance(shape, tuple):
@@ -139,6 +139,95 @@ def _kind_of(shape):
         len(shape),
         tuple(True if dim == ONE else (False if dim.certain else None) for dim in shape),
     )
+
+
+@dataclass
+class HelperShape:
+    """The shape a helper returns for arguments of some kinds, in terms of its parameters:
+    a tuple of ``ONE`` or ``(parameter, axis, offset)`` (that dimension of an argument,
+    plus offset) or ``None`` (a length of its own); ``shape`` is None when unknown."""
+
+    shape: tuple | None
+    guards: tuple = ()
+
+
+_ANALYZING: set = set()
+
+
+def result_shape(function, args: list, keywords: dict, shape_of, new_dim):
+    """The shape of ``function(*args, **keywords)`` at a call site whose atoms have shapes
+    ``shape_of(atom)``; ``new_dim()`` makes a length of its own. None when unknown."""
+    try:
+        signature = inspect.signature(function)
+        bound = signature.bind(*args, **keywords)
+    except (TypeError, ValueError):
+        return None
+    kinds, shapes = [], {}
+    for param, spec in signature.parameters.items():
+        atom = bound.arguments.get(param)
+        if isinstance(atom, gast.expr):
+            shapes[param] = shape_of(atom)
+            kind = kind_of(shapes[param])
+        elif param not in bound.arguments and isinstance(spec.default, numbers.Real):
+            kind = "scalar"
+        else:
+            kind = None
+        if kind is not None:
+            kinds.append((param, kind))
+    key = cache.key_for(function, "shape", tuple(sorted(kinds)))
+    if key in _ANALYZING:  # a recursive helper: its result shape is what we are computing
+        return None
+    _ANALYZING.add(key)
+    try:
+        found = cache.lookup(key, lambda: _helper_shape(function, dict(kinds)))
+    finally:
+        _ANALYZING.discard(key)
+    if found.shape is None:
+        return None
+    result = []
+    for dim in found.shape:
+        if dim == ONE:
+            result.append(ONE)
+            continue
+        caller = shapes.get(dim[0]) if dim is not None else None
+        if isinstance(caller, tuple) and isinstance(caller[dim[1]], Dim):
+            d = caller[dim[1]]
+            result.append(Dim(d.symbol, d.offset + dim[2], d.certain and dim[2] == 0))
+        else:
+            result.append(new_dim())
+    return tuple(result)
+
+
+def _helper_shape(function, kinds: dict) -> HelperShape:
+    from .normalize import normalize
+    from .parse import parse_function
+
+    try:
+        parsed = parse_function(function)
+        normalized = normalize(parsed)
+    except S2SADError:  # not differentiable: the call site says so if it matters
+        return HelperShape(None)
+    parameters = {name: kinds.get(name) for name in normalized.parameters}
+    body = normalized.tree.body
+    shapes = analyze_shapes(body, parameters, parsed.resolve, helper_shape=result_shape)
+    shape = shapes.of(body[-1], normalized.output)
+    guards = tuple((parsed.globals, n, v) for n, v in parsed.guards.items())
+    if not isinstance(shape, tuple):
+        return HelperShape(None, guards)
+    axes = {}  # symbol → (parameter, axis, offset) of the first parameter dimension
+    for name in normalized.parameters:
+        own = shapes.of_parameter(name)
+        for axis, dim in enumerate(own if isinstance(own, tuple) else ()):
+            if isinstance(dim, Dim):
+                axes.setdefault(dim.symbol, (name, axis, dim.offset))
+    pattern = []
+    for dim in shape:
+        if dim == ONE or dim.symbol not in axes:
+            pattern.append(ONE if dim == ONE else None)
+        else:
+            name, axis, offset = axes[dim.symbol]
+            pattern.append((name, axis, dim.offset - offset))
+    return HelperShape(tuple(pattern), guards)
 
 
 def split_tree(derivative) -> tuple[gast.FunctionDef, gast.FunctionDef]:

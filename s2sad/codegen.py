@@ -192,6 +192,7 @@ class CompiledDerivative:
     bindings: dict
     seed_name: str | None
     output_location: Location | None = None
+    guards: tuple = ()  # (globals, name, object): see s2sad.cache.current
 
     def bind(self, function) -> types.FunctionType:
         """A live function: ``function``'s globals and closure cells, plus s2sad's names."""
@@ -206,6 +207,7 @@ class CompiledSplit:
     forward: types.CodeType
     backward: types.CodeType
     bindings: dict
+    guards: tuple = ()
     _bound: dict = field(default_factory=dict)
 
     def cells(self, function) -> dict[str, types.CellType]:
@@ -258,7 +260,7 @@ def compile_function(
 
 
 def compile_derivative(
-    derivative: Derivative, source: str, filename: str, helpers: str = ""
+    derivative: Derivative, source: str, filename: str, helpers: str = "", guards: tuple = ()
 ) -> CompiledDerivative:
     """Compile ``source`` (the printed ``derivative``) under ``filename``."""
     parsed = derivative.function.parsed
@@ -266,12 +268,18 @@ def compile_derivative(
     code = compile_function(source, filename, names, derivative.tree.name)
     output = parsed.location(derivative.function.tree.body[-1])
     return CompiledDerivative(
-        helpers + source, filename, code, dict(derivative.bindings), derivative.seed_name, output
+        helpers + source,
+        filename,
+        code,
+        dict(derivative.bindings),
+        derivative.seed_name,
+        output,
+        guards,
     )
 
 
 def compile_split(
-    derivative: Derivative, forward, backward, filename: str, helpers: str = ""
+    derivative: Derivative, forward, backward, filename: str, helpers: str = "", guards=()
 ) -> CompiledSplit:
     """Compile a helper's forward and backward functions."""
     names = set(derivative.function.parsed.closure) | set(derivative.bindings)
@@ -281,7 +289,7 @@ def compile_split(
         for text, tree in zip(sources, (forward, backward))
     ]
     return CompiledSplit(
-        helpers + "\n".join(sources), codes[0], codes[1], dict(derivative.bindings)
+        helpers + "\n".join(sources), codes[0], codes[1], dict(derivative.bindings), guards
     )
 
 

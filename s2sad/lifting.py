@@ -30,7 +30,7 @@ import gast
 
 from .errors import UnsupportedSyntaxError
 from .parse import ParsedFunction, assigned_names
-from .syntax import clone, walk
+from .syntax import clone, load, walk
 
 
 @dataclass
@@ -57,19 +57,46 @@ def lift(node: gast.FunctionDef, parsed: ParsedFunction) -> Lifted:
     own = assigned_names(node)
     read = {n.id for n in walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
     outer = set(parsed.local_names) | set(parsed.closure)
-    captured = sorted((read - own) & outer)
+    captured = sorted((read - own - {node.name}) & outer)  # its own name: itself
     lifted = clone(node)
     for name in captured:
         lifted.args.kwonlyargs.append(
             gast.Name(id=name, ctx=gast.Param(), annotation=None, type_comment=None)
         )
         lifted.args.kw_defaults.append(None)
-    module = gast.gast_to_ast(gast.Module(body=[lifted], type_ignores=[]))
+    for call in walk(lifted):  # a recursive call passes the captured values on
+        if (
+            isinstance(call, gast.Call)
+            and isinstance(call.func, gast.Name)
+            and call.func.id == node.name
+        ):
+            call.keywords += [gast.keyword(arg=n, value=load(n)) for n in captured]
+    # compiled inside a factory, so that the function's own name reaches it (recursion)
+    factory = gast.FunctionDef(
+        name="s2sad_lifted",
+        args=gast.arguments(
+            args=[],
+            posonlyargs=[],
+            vararg=None,
+            kwonlyargs=[],
+            kw_defaults=[],
+            kwarg=None,
+            defaults=[],
+        ),
+        body=[lifted, gast.Return(value=load(node.name))],
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
+    gast.copy_location(factory, node)
+    module = gast.gast_to_ast(gast.Module(body=[factory], type_ignores=[]))
     ast.fix_missing_locations(module)
     code = compile(module, parsed.filename, "exec")
-    function_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    factory_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    function = types.FunctionType(factory_code, parsed.globals)()
     defaults = tuple(d.value for d in args.defaults) or None
-    function = types.FunctionType(function_code, parsed.globals, node.name, defaults)
+    function.__defaults__ = defaults
     kw_defaults = {
         a.id: d.value for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None
     }

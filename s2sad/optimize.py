@@ -226,7 +226,29 @@ class _Optimizer:
                     statement.value = folded
                     self.effects.forget(statement)
                     changed = True
+            elif isinstance(statement, gast.Assign) and self.folds_arguments(statement):
+                simpler = False
+                for i, argument in enumerate(statement.value.args):
+                    folded, changes = fold_changed(argument)
+                    fresh = isinstance(folded, (gast.BinOp, gast.UnaryOp, gast.Constant))
+                    if changes and fresh:  # the pair may hand its seed back: keep it new
+                        statement.value.args[i] = folded
+                        simpler = True
+                if simpler:
+                    self.effects.forget(statement)
+                    changed = True
         return changed
+
+    def folds_arguments(self, statement: gast.Assign) -> bool:
+        """``helper_dx, = helper_backward(saved, 0.0 + 1.0)``: fold the seed."""
+        value = statement.value
+        return (
+            isinstance(statement.targets[0], gast.Tuple)
+            and isinstance(value, gast.Call)
+            and isinstance(value.func, gast.Name)
+            and self.derivative.bindings.get(value.func.id) is not None
+            and getattr(self.derivative.bindings[value.func.id], "part", None) == "backward"
+        )
 
     def accumulates(self, statement: gast.Assign) -> bool:
         """An assignment to an in-place-updated adjoint (folded on a copy: it may be refused)."""

@@ -54,6 +54,9 @@ class ParsedFunction:
     #: objects s2sad supplies under names of its own: functions defined inside this one
     #: (lifted to helpers, see s2sad.lifting), builtins that a local name shadows
     supplied: dict[str, Any] = field(default_factory=dict)
+    #: global names read that denote functions (not modules): the derivative is built for
+    #: these objects and rebuilt when one of the names is rebound (see s2sad.cache)
+    guards: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -92,7 +95,10 @@ class ParsedFunction:
         if name in self.closure:
             return self.closure[name]
         if name in self.globals:
-            return self.globals[name]
+            value = self.globals[name]
+            if callable(value):
+                self.guards[name] = value
+            return value
         return getattr(builtins, name, UNRESOLVED)
 
     def resolve(self, node: gast.AST) -> Any:
@@ -144,7 +150,8 @@ def parse_function(function: Callable) -> ParsedFunction:
     if synthetic is not None:  # a function s2sad made itself (a lifted nested def)
         tree, filename = synthetic
         tree = copy.deepcopy(tree)
-        return ParsedFunction(function, tree, filename, frozenset(assigned_names(tree)))
+        closure = _closure_values(function)
+        return ParsedFunction(function, tree, filename, frozenset(assigned_names(tree)), closure)
     defined = Location(filename, code.co_firstlineno)
     try:
         lines, first_line = inspect.getsourcelines(function)
@@ -160,13 +167,7 @@ def parse_function(function: Callable) -> ParsedFunction:
     tree = _find_definition(source, function, Location(filename, first_line))
     gast.increment_lineno(tree, first_line - 1)
     tree.decorator_list = []
-    closure = {}
-    if function.__closure__:
-        for name, cell in zip(code.co_freevars, function.__closure__):
-            try:
-                closure[name] = cell.cell_contents
-            except ValueError:  # an empty cell: the outer variable is not assigned yet
-                closure[name] = UNRESOLVED
+    closure = _closure_values(function)
     return ParsedFunction(
         function=function,
         tree=tree,
@@ -184,6 +185,17 @@ def _lambda_lines(code, lines: list[str], first_line: int) -> list[str]:
     if first_line + len(lines) - 1 >= last_line:
         return lines
     return [linecache.getline(code.co_filename, n) for n in range(first_line, last_line + 1)]
+
+
+def _closure_values(function) -> dict[str, Any]:
+    """The values of a function's closure cells, by name (UNRESOLVED for empty cells)."""
+    closure = {}
+    for name, cell in zip(function.__code__.co_freevars, function.__closure__ or ()):
+        try:
+            closure[name] = cell.cell_contents
+        except ValueError:  # an empty cell: the outer variable is not assigned yet
+            closure[name] = UNRESOLVED
+    return closure
 
 
 def assigned_names(function: gast.FunctionDef) -> set[str]:

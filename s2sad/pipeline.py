@@ -68,7 +68,9 @@ def compiled(
         source = codegen.derivative_source(derivative)
         filename = filename_for(derivative, kinds)
         helpers = helper_sources(derivative)
-        return codegen.compile_derivative(derivative, source, filename, helpers)
+        return codegen.compile_derivative(
+            derivative, source, filename, helpers, guards_of(derivative)
+        )
 
     return cache.lookup(key, build)
 
@@ -82,25 +84,40 @@ def split(function: Callable, wrt: tuple[str, ...], kinds: tuple) -> tuple:
         forward, backward = split_tree(derivative)
         filename = filename_for(derivative, kinds)
         return codegen.compile_split(
-            derivative, forward, backward, filename, helper_sources(derivative)
+            derivative,
+            forward,
+            backward,
+            filename,
+            helper_sources(derivative),
+            guards_of(derivative),
         )
 
     cache.ensure(key, build)
     return key
 
 
-def helper_sources(derivative: Derivative) -> str:
-    """The sources of the helper pairs ``derivative`` calls (each once), to print before it."""
+def _helper_entries(derivative: Derivative) -> list:
+    """The compiled pairs of the helpers ``derivative`` calls, each once."""
     keys = []
     for value in derivative.bindings.values():
         if isinstance(value, HelperRef) and value.key not in keys:
             keys.append(value.key)
-    texts = []
-    for key in keys:
-        entry = cache.peek(key)
-        if entry is not None:
-            texts.append(entry.source)
-    return "".join(text + "\n" for text in texts)
+    entries = [cache.peek(key) for key in keys]
+    return [entry for entry in entries if entry is not None]  # None: the one being built
+
+
+def helper_sources(derivative: Derivative) -> str:
+    """The sources of the helper pairs ``derivative`` calls (each once), to print before it."""
+    return "".join(entry.source + "\n" for entry in _helper_entries(derivative))
+
+
+def guards_of(derivative: Derivative) -> tuple:
+    """The global names the derivative was built for, its helpers' included."""
+    parsed = derivative.function.parsed
+    guards = {(id(parsed.globals), n): (parsed.globals, n, v) for n, v in parsed.guards.items()}
+    for entry in _helper_entries(derivative):
+        guards.update({(id(g[0]), g[1]): g for g in entry.guards})
+    return tuple(guards.values())
 
 
 def filename_for(derivative: Derivative, kinds: tuple = ()) -> str:

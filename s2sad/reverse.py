@@ -47,7 +47,7 @@ import gast
 from .activity import Activity, walk_statements
 from .adjoints import RESULT, Adjoints, AssignmentAdjoint
 from .broadcasting import analyze_shapes
-from .calls import CallSites
+from .calls import CallSites, result_shape
 from .names import Bindings
 from .normalize import NormalizedFunction
 from .rules.registry import TEMPLATE_GLOBALS
@@ -152,9 +152,21 @@ class _ReverseMode:
         self.arguments: dict[str, str] = {}  # a rebound wrt parameter → its value as passed
         parameters = {name: kinds.get(name) for name in function.parameters}
         body = function.tree.body
-        self.shapes = analyze_shapes(body, parameters, self.parsed.resolve)
+        self.shapes = analyze_shapes(
+            body, parameters, self.parsed.resolve, _scalar(function, mode), result_shape
+        )
+        self.refuse_in_place_aliases(function)
         self.adjoints = Adjoints(self.parsed, body, activity, self.shapes, self.global_name)
         self.adjoints.calls = CallSites(self)
+
+    def refuse_in_place_aliases(self, function: NormalizedFunction) -> None:
+        """``z += e`` where z shares memory with another name: fine unless z is an array."""
+        if not function.in_place_aliases:
+            return
+        for statement in walk(function.tree):
+            for alias in function.in_place_aliases.get(id(statement), ()):
+                if self.shapes.of(statement, load(alias.name)) != ():
+                    raise alias.error
 
     def global_name(self, template_name: str) -> str:
         """The generated code's name for ``np``, ``math`` or a runtime helper."""
@@ -416,11 +428,16 @@ class _ReverseMode:
             container, index = self.adjoints.container_write(statement)
             if index is None:
                 out.append(expression_statement(method_call(container, "pop")))
-            else:
+            elif isinstance(self.shapes.of(statement, load(container)), tuple):
                 target = gast.Subscript(
                     value=load(container), slice=_slice_of(statement), ctx=gast.Store()
                 )
-                out.append(assign(target, self.pop()))
+                out.append(assign(target, self.pop()))  # an array: put the old part back
+            else:  # maybe a dict whose key was new: restore() removes it again
+                restore = call(
+                    load(self.global_name("restore")), [load(container), clone(index), self.pop()]
+                )
+                out.append(expression_statement(restore))
         return out
 
     def adjoint_loop(self, loop) -> list[gast.stmt]:
@@ -494,12 +511,17 @@ class _ReverseMode:
         if self.mode in ("vjp", "split"):
             seed_name = self.namer.fresh("seed")
             seed = load(seed_name)
-        elif self.shapes.of(self.function.tree.body[-1], output) == ():
+        elif self.shapes.of(self.function.tree.body[-1], output) == () and not (
+            self.shapes.assumed_scalar
+        ):
             seed = const(1.0)  # the output is a number, provably: no check needed
         else:
             seed = call(load(self.global_name("scalar_seed")), [clone(output)])
         output_active = isinstance(output, gast.Name) and self.activity.is_active(output.id)
         if output_active:
+            if seed_name is not None and output.id in self.adjoints.accumulators:
+                # the caller's seed must not be changed by updates made in place
+                seed = call(load(self.global_name("copy_gradient")), [seed])
             middle.append(assign(self.adjoint_name(output.id), seed, return_line))
         elif seed_name is None:
             middle.append(expression_statement(seed, return_line))
@@ -627,3 +649,17 @@ def _with_body(loop, body):
 
 
 __all__ = ["Derivative", "MODES", "reverse"]
+
+
+def _scalar(function: NormalizedFunction, mode: str) -> str | None:
+    """grad's output when one statement assigns it: a scalar, checked by ``scalar_seed``."""
+    output = function.output
+    if mode not in ("grad", "value_and_grad") or not isinstance(output, gast.Name):
+        return None
+    assigned = [
+        s
+        for s in walk(function.tree)
+        if isinstance(s, gast.Assign)
+        and any(isinstance(t, gast.Name) and t.id == output.id for t in s.targets)
+    ]
+    return output.id if len(assigned) == 1 else None

@@ -27,9 +27,12 @@ __all__ = [
     "zero_at",
     "pop_last",
     "snapshot",
+    "restore",
+    "copy_gradient",
     "array_grad",
     "repeat_grad",
     "split_grad",
+    "power_slope",
     "scalar_seed",
     "matmul_grad_left",
     "matmul_grad_right",
@@ -86,6 +89,15 @@ def cast_like(g, like):
         parts = g if isinstance(g, dict) else {}
         return {key: cast_like(parts.get(key, 0.0), item) for key, item in like.items()}
     return g
+
+
+def power_slope(base, exponent):
+    """d(base ** exponent)/d(base) = exponent * base ** (exponent - 1), which is 0 where the
+    exponent is 0 (``x ** 0`` is constant), even at base 0."""
+    if not isinstance(base, np.ndarray) and not isinstance(exponent, np.ndarray):
+        return 0.0 if exponent == 0 else exponent * base ** (exponent - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(exponent == 0, 0.0, exponent * np.power(base, exponent - 1.0))
 
 
 def distinct(*gradients):
@@ -226,10 +238,37 @@ def pop_last(g):
     return g.pop() if isinstance(g, list) and g else 0.0
 
 
+class _Missing:
+    """What ``snapshot`` records for a dict key that did not exist yet."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
 def snapshot(container, index):
     """A copy of ``container[index]`` to restore after ``container[index] = ...``."""
+    if isinstance(container, dict) and index not in container:
+        return MISSING
     part = container[index]
     return part.copy() if isinstance(part, np.ndarray) else part
+
+
+def restore(container, index, old) -> None:
+    """Undo ``container[index] = ...`` with what ``snapshot`` recorded."""
+    if old is MISSING:
+        del container[index]
+    else:
+        container[index] = old
+
+
+def copy_gradient(g):
+    """A copy of a gradient the caller passed in (a vjp's seed) that s2sad may update in place."""
+    if isinstance(g, np.ndarray):
+        return g.copy()
+    return add_grad(0.0, g) if isinstance(g, (list, tuple, dict)) else g
 
 
 def array_grad(g, obj):

@@ -24,6 +24,11 @@ _BINOPS = {
 }
 
 
+def operator_symbol(op: gast.operator) -> str:
+    """``+`` for ``gast.Add()``."""
+    return next((symbol for symbol, kind in _BINOPS.items() if isinstance(op, kind)), "<op>")
+
+
 def load(name: str) -> gast.Name:
     return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
 

@@ -20,7 +20,9 @@ def _power_base(args: BoundArguments) -> str:
         return "0.0 * g"
     if args.is_constant("x2") and args.constant("x2") == 1:
         return "g"
-    return "g * x2 * x1 ** (x2 - 1)"
+    if args.is_constant("x2"):
+        return "g * x2 * x1 ** (x2 - 1)"
+    return "g * power_slope(x1, x2)"  # the exponent may be 0 where x1 is 0
 
 
 # Each operator shares its rule with the NumPy function it stands for.
