@@ -53,6 +53,7 @@ from .forward_substitution import Policy, substitute_block
 from .parse import UNRESOLVED
 from .reverse import Derivative
 from .rules import lookup
+from .seeds import fold_seeds
 from .syntax import Comment, clone, loads, walk
 from .zero_propagation import ZeroPropagation
 
@@ -80,6 +81,7 @@ def optimize(derivative: Derivative) -> Derivative:
     optimizer = _Optimizer(derivative, tree)
     for _ in range(_MAX_ROUNDS):
         changed = optimizer.propagate_zeros()
+        changed |= optimizer.fold_seeds()
         changed |= optimizer.simplify()
         changed |= optimizer.remove_dead_code()
         if not changed:
@@ -191,6 +193,14 @@ class _Optimizer:
             and gast.dump(statement.value) == gast.dump(loop.body[-1].value)
         )
 
+    # ----- seeds of full reductions -----------------------------------------------------
+    def fold_seeds(self) -> bool:
+        """``np.broadcast_to(1.0, np.shape(t)) * u`` → ``1.0 * u`` where u has t's shape."""
+        changed = fold_seeds(self.tree.body, self.derivative.shapes, self.resolve)
+        for statement in changed:
+            self.effects.forget(statement)
+        return bool(changed)
+
     # ----- zero propagation -------------------------------------------------------------
     def propagate_zeros(self) -> bool:
         """Replace reads of adjoint variables that certainly hold 0.0 by the constant."""
@@ -259,8 +269,25 @@ class _Optimizer:
         object (``dx = 0.0 + g`` must stay a fresh array when ``dx`` is updated in place):
         only arithmetic is sure to make a new one."""
         target = statement.targets[0].id
+        if self.primal_array(value):
+            return True  # dx = 1.0 * y must not become dx = y: the caller may change dx
         fresh = isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant))
-        return target in self.derivative.accumulators and not fresh
+        before = statement.value
+        same_call = (  # only the arguments were folded: add_at(dx, i, 2.0 * u, x)
+            isinstance(value, gast.Call)
+            and isinstance(before, gast.Call)
+            and gast.dump(value.func) == gast.dump(before.func)
+        )
+        return target in self.derivative.accumulators and not (fresh or same_call)
+
+    def primal_array(self, value: gast.expr) -> bool:
+        """Whether ``value`` may be (a view of) an array of the primal sweep."""
+        root = value
+        while isinstance(root, (gast.Subscript, gast.Attribute)):
+            root = root.value
+        if not isinstance(root, gast.Name) or root.id in self.adjoints:
+            return False
+        return root is not value or self.derivative.shapes.get(root.id) != ()
 
     def folds(self, statement: gast.Assign) -> bool:
         target = statement.targets[0]

@@ -98,6 +98,9 @@ class Derivative:
     adjoint_variables: set[str] = field(default_factory=set)
     temporaries: set[str] = field(default_factory=set)
     accumulators: set[str] = field(default_factory=set)  # adjoints updated in place
+    #: the shape of each primal name the function assigns once (parameters it never
+    #: assigns included), where the shape analysis knows it: see s2sad.seeds
+    shapes: dict[str, tuple] = field(default_factory=dict)
 
     @property
     def inlinable(self) -> set[str]:
@@ -577,7 +580,28 @@ class _ReverseMode:
             adjoints,
             temporaries,
             accumulators,
+            self.single_shapes(),
         )
+
+    def single_shapes(self) -> dict[str, tuple]:
+        """Known shapes of the names assigned once, and of parameters never assigned."""
+        results: dict[str, list] = {}
+        stored = set()
+        for statement in walk(self.function.tree):
+            if isinstance(statement, gast.Name) and isinstance(statement.ctx, gast.Store):
+                stored.add(statement.id)
+            if isinstance(statement, gast.Assign) and isinstance(statement.targets[0], gast.Name):
+                results.setdefault(statement.targets[0].id, []).append(statement)
+        shapes = {}
+        for name, statements in results.items():
+            shape = self.shapes.result(statements[0]) if len(statements) == 1 else None
+            if isinstance(shape, tuple):
+                shapes[name] = shape
+        for name in self.function.parameters:
+            shape = self.shapes.of_parameter(name)
+            if name not in stored and isinstance(shape, tuple):
+                shapes[name] = shape
+        return shapes
 
     def returned_gradient(self, name: str) -> gast.expr:
         """The gradient of parameter ``name`` as returned: a float for a Python number,

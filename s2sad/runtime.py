@@ -73,7 +73,14 @@ def cast_like(g, like):
         dtype = like.dtype if like.dtype.kind in "fc" else np.float64
         g = np.asarray(g, dtype=dtype)
         if g.shape != like.shape:
-            g = np.broadcast_to(g, like.shape)
+            try:
+                g = np.broadcast_to(g, like.shape)
+            except ValueError:
+                raise ValueError(
+                    f"s2sad: a gradient of shape {g.shape} for an argument of shape "
+                    f"{like.shape}: the arguments' shapes do not broadcast together "
+                    "(the function itself raises for them)"
+                ) from None
         if not g.flags.writeable:
             g = g.copy()
         return g
@@ -148,7 +155,8 @@ def add_at(g, index, value, like):
     """
     if isinstance(like, np.ndarray):
         if not isinstance(g, np.ndarray):
-            g = np.zeros(like.shape, dtype=np.result_type(like.dtype, float)) + g
+            zeros = np.zeros(like.shape, dtype=np.result_type(like.dtype, float))
+            g = zeros if type(g) is float and g == 0.0 else zeros + g
         elif not g.flags.writeable:  # a broadcast view: make it an array of its own
             g = g.copy()
         if _is_fancy(index):

@@ -141,3 +141,32 @@ def test_a_c_function_without_a_rule_is_named():
         s2sad.grad(calls_c_function)(2.0)
     message = str(caught.value)
     assert "test_calls.py:" in message and "math.gamma" in message and "defvjp" in message
+
+
+def scalar_square(z):
+    return z * z
+
+
+def calls_a_scalar_helper(x):
+    return scalar_square(x) + x
+
+
+def test_a_helper_returning_a_number_needs_no_summing_in_the_caller():
+    source = s2sad.grad(calls_a_scalar_helper).source_for(2.0)
+    assert "unbroadcast" not in source and "np.sum" not in source
+    assert s2sad.grad(calls_a_scalar_helper)(2.0) == pytest.approx(5.0)
+
+
+def row_scale(m, v):
+    return m * v  # a matrix times a row: the matrix's shape
+
+
+def sums_a_helper_result(m, v):
+    return np.sum(row_scale(m, v) * m)
+
+
+def test_a_helpers_result_shape_follows_its_arguments():
+    m, v = np.arange(1.0, 7.0).reshape(2, 3), np.array([0.5, -1.0, 2.0])
+    assert check_grad(sums_a_helper_result, m, v, wrt=(0, 1)) < 1e-6
+    source = s2sad.grad(sums_a_helper_result, wrt=(0, 1)).source_for(m, v)
+    assert "unbroadcast" not in source

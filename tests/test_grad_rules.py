@@ -452,6 +452,19 @@ def where_function(x, y):
     return np.sum(np.where(x > 1.0, x * y, y**2))
 
 
+def broadcast_explicitly(x, y):
+    return np.sum(np.broadcast_to(x, (3, 4)) * y)
+
+
+@pytest.mark.parametrize("x", [0.7, VEC, ROW, COL], ids=["number", "vector", "row", "column"])
+def test_broadcast_to(x):
+    assert check_grad(broadcast_explicitly, x, MAT, wrt=(0, 1)) < 1e-6
+    expected = np.sum(np.broadcast_to(MAT, (3, 4)), axis=tuple(range(2 - np.ndim(x))))
+    if np.ndim(x) == 2:
+        expected = np.sum(MAT, axis=0 if np.shape(x)[0] == 1 else 1, keepdims=True)
+    assert np.allclose(s2sad.grad(broadcast_explicitly)(x, MAT), expected)
+
+
 def where_broadcast(x, y):
     return np.sum(np.where(MAT > 1.0, x, y) ** 2)
 

@@ -90,6 +90,46 @@ def test_the_primal_sweep_keeps_the_users_arithmetic():
     assert s2sad.grad(adds_zero)(1.5) == 3.0
 
 
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def test_a_full_sums_seed_is_folded_where_the_summand_has_its_shape():
+    x = np.linspace(-1.0, 1.2, 7)
+    before = s2sad.grad(rosenbrock, optimize=False).source_for(x)
+    after = s2sad.grad(rosenbrock).source_for(x)
+    assert "np.broadcast_to(" in before
+    # the summand itself was computed only for its shape: gone with the seed
+    assert "np.broadcast_to" not in after and "100.0 * minus ** 2" not in after
+    assert check_grad(rosenbrock, x) < 1e-6
+    r = x[1:] - x[:-1] ** 2
+    expected = np.zeros_like(x)
+    expected[1:] += 200.0 * r
+    expected[:-1] += -400.0 * r * x[:-1] - 2.0 * (1.0 - x[:-1])
+    assert np.allclose(s2sad.grad(rosenbrock)(x), expected)
+
+
+def dot_with(x, y):
+    return np.dot(x, y)
+
+
+def test_a_gradient_never_shares_memory_with_an_argument():
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    gx = s2sad.grad(dot_with)(x, y)  # d(x . y)/dx is y itself: it must come back as a copy
+    assert np.array_equal(gx, y) and not np.shares_memory(gx, y)
+    gx[0] = 100.0
+    assert y[0] == 3.0
+
+
+def sum_of_product(x, y):
+    return np.sum(x * y)
+
+
+def test_arguments_whose_shapes_do_not_broadcast_raise():
+    with pytest.raises(ValueError, match="do not broadcast"):
+        s2sad.grad(sum_of_product)(np.ones(3), np.arange(4.0))
+
+
 LOG = []
 
 

@@ -134,6 +134,7 @@ def _astype(args: BoundArguments) -> str:
 
 method("astype", "a, dtype, order='K', casting='unsafe', subok=True, copy=True", a=_astype)
 defvjp(np.copy, "a, order='K'", a="g")
+defvjp(np.broadcast_to, "array, shape, subok=False", array="unbroadcast(g, array)")
 attribute("real", "g", shape="elementwise")
 
 # ----- things that carry no gradient ----------------------------------------------------
