@@ -41,6 +41,8 @@ def fold_seeds(body: list, shapes: dict[str, tuple], resolve: Callable) -> list:
     once; ``resolve`` maps a Name or Attribute of the generated code to its object.
     Returns the statements changed."""
     nodes = list(walk(gast.Module(body=body, type_ignores=[])))
+    if not any(_seed(node, resolve) for node in nodes if isinstance(node, gast.Call)):
+        return []
     stores: dict[str, int] = {}
     for node in nodes:
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
@@ -65,7 +67,12 @@ def _statements(body):
 
 def _seed(value, resolve):
     """(constant, name) for ``np.broadcast_to(constant, np.shape(name))``."""
-    if not (isinstance(value, gast.Call) and len(value.args) == 2 and not value.keywords):
+    if not (
+        isinstance(value, gast.Call)
+        and len(value.args) == 2
+        and getattr(value.func, "attr", None) == "broadcast_to"
+        and not value.keywords
+    ):
         return None
     constant, shape = value.args
     if (
