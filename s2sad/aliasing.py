@@ -1,12 +1,13 @@
 """Writes that NumPy would make through an alias or a view: refused, with the line.
 
 s2sad treats every name as its own value. NumPy arrays and lists can share memory
-(``z = y``, ``v = y[1:]``, ``r = y.T``), and a write through one name then changes what
-the others hold, which the adjoint would not see. So a write into an array or list that
-shares memory with another name the function reads, or with an argument (the caller's
-object), is refused:
+(``z = y``, ``v = y[1:]``, ``r = y.T``, a row ``y[0]`` of a matrix), and a write through
+one name then changes what the others hold, which the adjoint would not see. So a write
+into an array that, at that point, shares memory with another name still to be read, or
+with an argument (the caller's object), is refused:
 
->>> from .parse import function_from_source, parse_function
+>>> import s2sad
+>>> from .parse import function_from_source
 >>> f = function_from_source('''
 ... def f(x):
 ...     y = x * 1.0
@@ -14,26 +15,30 @@ object), is refused:
 ...     v[0] = 0.0
 ...     return (y * y).sum()
 ... ''')
->>> check_aliasing(parse_function(f))
+>>> s2sad.source(f)
 Traceback (most recent call last):
 ...
 s2sad.errors.UnsupportedSyntaxError: <s2sad-source-...>:4: s2sad does not support writing into v, which shares memory with y; ...
 
-``y += e`` on a name that nothing else shares is fine: s2sad computes ``y = y + e``.
+The check runs on the core language, once shapes are known: an element of a vector
+(``v = y[i]`` with ``y`` 1-D) is a number, not a view, and ``z += e`` on a number rebinds
+``z``. ``y += e`` on an array nothing else shares is fine: s2sad computes ``y = y + e``.
 Changing a list itself (``lst.append(v)``, ``lst[i] = v`` on a list built with ``[...]``)
-writes into no element, so it is fine too.
+writes into no array, so it is fine too. The analysis is a may-point-to analysis in
+program order: each name maps to the abstract objects it may hold (an argument, or the
+value a statement made), joined where branches meet and iterated in loops; a write is
+judged by the names that share memory with its target there and are read afterwards.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import gast
 import numpy as np
 
-from .errors import UnsupportedSyntaxError
-from .parse import UNRESOLVED, ParsedFunction
-from .syntax import operator_symbol, to_source, walk
+from .errors import S2SADError, UnsupportedSyntaxError
+from .parse import UNRESOLVED, parse_function
+from .primitives import is_user_function
+from .syntax import load, loads, operator_symbol, walk
 
 #: attributes and methods whose result may share memory with the array they are read from
 _VIEW_ATTRIBUTES = frozenset({"T", "real", "imag", "flat", "mT"})
@@ -54,6 +59,7 @@ _VIEW_FUNCTIONS = (
     np.moveaxis,
     np.diagonal,
 )
+#: methods that change their object in place
 _MUTATING_METHODS = frozenset(
     {
         "append",
@@ -72,242 +78,302 @@ _MUTATING_METHODS = frozenset(
 #: methods that change a list or dict itself, not the arrays it holds
 _LIST_METHODS = _MUTATING_METHODS - {"fill"}
 
+Objects = frozenset  # abstract objects a name may hold: arguments' and statements' values
 
-def check_aliasing(parsed: ParsedFunction) -> dict[tuple, InPlaceAlias]:
-    """Raise UnsupportedSyntaxError for a write through a shared array or list.
 
-    ``z += e`` where z may share memory with a name read elsewhere is right when z is a
-    number and wrong when it is an array; that waits for shapes. The result maps such
-    statements (by line and column) to the error to raise if z may be an array.
-    """
-    check = _Check(parsed)
-    check.run()
-    return check.in_place
+def check_aliasing(function, shapes) -> None:
+    """Raise UnsupportedSyntaxError for a write through shared memory in ``function`` (a
+    NormalizedFunction) whose names have ``shapes`` (s2sad.broadcasting.Shapes)."""
+    _Check(function, shapes).run()
 
 
 class _Check:
-    def __init__(self, parsed: ParsedFunction):
-        self.parsed = parsed
-        self.parent: dict[str, str] = {}
-        self.in_place: dict[tuple, InPlaceAlias] = {}
+    def __init__(self, function, shapes):
+        self.function = function
+        self.parsed = function.parsed
+        self.shapes = shapes
+        body = function.tree.body
+        self.lists = _lists(body)
+        self.locals = {n.id for n in walk(function.tree) if isinstance(n, gast.Name)}
+        self.live = _live_after(body)
+        self.exits: list[list] = []  # per enclosing loop: states at its breaks
+        #: a tuple or list a statement made → what each element holds (None: new arrays)
+        self.parts: dict[object, list | None] = {}
 
-    # ----- which names may share memory -------------------------------------------------
-    def find(self, name: str) -> str:
-        while self.parent.get(name, name) != name:
-            name = self.parent[name]
-        return name
-
-    def share(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[ra] = rb
-
-    def local(self, name: str) -> bool:
-        return name in self.parsed.local_names
-
-    def sources(self, node) -> set[str]:
-        """The local names whose memory the value of ``node`` may share."""
-        if isinstance(node, gast.Name):
-            return {node.id} if self.local(node.id) else set()
-        if isinstance(node, gast.Subscript):
-            return self.sources(node.value)
-        if isinstance(node, gast.Attribute):
-            return self.sources(node.value) if node.attr in _VIEW_ATTRIBUTES else set()
-        if isinstance(node, (gast.Tuple, gast.List)):
-            return set().union(*(self.sources(e) for e in node.elts)) if node.elts else set()
-        if isinstance(node, gast.IfExp):
-            return self.sources(node.body) | self.sources(node.orelse)
-        if isinstance(node, gast.BoolOp):
-            return set().union(*(self.sources(v) for v in node.values))
-        if isinstance(node, gast.Call):
-            func = node.func
+    # ----- what a value may share ---------------------------------------------------------
+    def points(self, statement, state: dict) -> Objects:
+        """The objects the value ``statement`` assigns may share memory with."""
+        value = statement.value
+        made = Objects({id(statement)})
+        if self.shapes.result(statement) == ():
+            return made  # a number: shares nothing
+        if isinstance(value, gast.Name):
+            return self.held(value, state) if value.id in self.locals else made
+        if isinstance(value, gast.Subscript):
+            index = value.slice
+            if isinstance(index, gast.Constant) and type(index.value) is int:
+                return Objects().union(
+                    *(self.part(o, index.value) for o in self.held(value.value, state))
+                )
+            return self.held(value.value, state)
+        if isinstance(value, gast.Attribute) and value.attr in _VIEW_ATTRIBUTES:
+            return self.held(value.value, state)
+        if isinstance(value, (gast.Tuple, gast.List, gast.Dict)):
+            elements = value.values if isinstance(value, gast.Dict) else value.elts
+            if not isinstance(value, gast.Dict):
+                self.parts[id(statement)] = [self.held(e, state) for e in elements]
+            return made.union(*(self.held(e, state) for e in elements))
+        if isinstance(value, gast.IfExp):
+            return self.held(value.body, state) | self.held(value.orelse, state)
+        if isinstance(value, gast.Call):
+            func = value.func
             if isinstance(func, gast.Attribute) and func.attr in _VIEW_METHODS:
                 if self.parsed.resolve(func.value) is UNRESOLVED:
-                    return self.sources(func.value)
+                    return self.held(func.value, state)
             function = self.parsed.resolve(func)
-            if any(function is f for f in _VIEW_FUNCTIONS) and node.args:
-                return self.sources(node.args[0])
-        return set()
+            if any(function is f for f in _VIEW_FUNCTIONS) and value.args:
+                return self.held(value.args[0], state)
+            if _returns_tuple(function):  # a, b = helper(...): two new arrays
+                self.parts[id(statement)] = None
+        return made
 
-    def bind(self, target, sources: set[str]) -> None:
-        for name in _names_bound(target):
-            for source in sources:
-                self.share(name, source)
+    def part(self, obj, index: int) -> Objects:
+        """What ``t[index]`` may share when ``t`` holds ``obj``."""
+        if obj not in self.parts:
+            return Objects({obj})  # an array (its row is a view) or the caller's object
+        parts = self.parts[obj]
+        if parts is None:
+            return Objects({(obj, index)})  # an element of a tuple a helper made
+        if -len(parts) <= index < len(parts):
+            return parts[index]
+        return Objects()
 
-    def check_unpacking(self, statement: gast.Assign, lists: set[str]) -> None:
-        """``m[0], m[1] = m[1], m[0]``: when ``m[0]`` is a view (a row), the second store
-        copies the row the first store just wrote. Right when the elements are numbers;
-        that waits for shapes, like ``z += e``."""
-        target, value = statement.targets[0], statement.value
-        if not (
-            len(statement.targets) == 1
-            and isinstance(target, (gast.Tuple, gast.List))
-            and isinstance(value, (gast.Tuple, gast.List))
-            and len(target.elts) == len(value.elts)
-        ):
-            return
-        risky: dict[int, str] = {}
-        for i, element_target in enumerate(target.elts):
-            for root in _written(element_target, lists):
-                for j in range(i + 1, len(value.elts)):
-                    element = value.elts[j]
-                    shared = {self.find(n) for n in self.sources(element)}
-                    if self.find(root) in shared and not isinstance(element, gast.Name):
-                        risky.setdefault(j, root)
-        if risky:
-            first = min(risky)
-            self.in_place[_key(statement)] = InPlaceAlias(
-                None,
-                UnsupportedSyntaxError(
-                    f"`{to_source(value.elts[first])}`, which may share memory with "
-                    f"{risky[first]}, in an unpacking assignment that writes into "
-                    f"{risky[first]}",
-                    self.parsed.location(statement),
-                    hint="NumPy reads the view after the earlier store; copy it first "
-                    f"(`{to_source(value.elts[first])}.copy()`) or assign one at a time",
-                ),
-                tuple(sorted(risky)),
+    def held(self, atom, state: dict) -> Objects:
+        if isinstance(atom, gast.Name):
+            return state.get(atom.id, Objects())
+        return Objects()
+
+    def sharing(self, name: str, state: dict) -> list[str]:
+        """The other names that may share ``name``'s memory in ``state``."""
+        mine = state.get(name, Objects())
+        return sorted(n for n, objects in state.items() if n != name and objects & mine)
+
+    # ----- statements in order ------------------------------------------------------------
+    def block(self, statements: list, state: dict | None) -> dict | None:
+        for statement in statements:
+            if state is None:
+                return None
+            state = self.statement(statement, state)
+        return state
+
+    def statement(self, statement, state: dict) -> dict | None:
+        if isinstance(statement, gast.Assign):
+            return self.assign(statement, dict(state))
+        if isinstance(statement, gast.Expr) and isinstance(statement.value, gast.Call):
+            func = statement.value.func
+            if isinstance(func, gast.Attribute) and func.attr in _MUTATING_METHODS:
+                root = _root(func.value)
+                if root in self.lists and isinstance(func.value, gast.Name):
+                    if func.attr in _LIST_METHODS:  # lst.append(v): lst now holds v
+                        state = dict(state)
+                        for atom in statement.value.args:
+                            state[root] = state.get(root, Objects()) | self.held(atom, state)
+                        return state
+                self.write(statement, root, state)
+            return state
+        if isinstance(statement, gast.If):
+            return _join(self.block(statement.body, state), self.block(statement.orelse, state))
+        if isinstance(statement, (gast.For, gast.While)):
+            return self.loop(statement, state)
+        if isinstance(statement, gast.Break):
+            self.exits[-1].append(state)
+            return None
+        return state
+
+    def assign(self, statement: gast.Assign, state: dict) -> dict:
+        target = statement.targets[0]
+        if isinstance(target, gast.Subscript):
+            root = _root(target)
+            if isinstance(target.value, gast.Name) and root in self.lists:
+                # lst[i] = v replaces a slot: lst now holds v
+                state[root] = state.get(root, Objects()) | self.held(statement.value, state)
+            else:
+                self.write(statement, root, state)
+            return state
+        if id(statement) in self.function.in_place:  # z = z + e, written z += e
+            name = target.id
+            if self.shapes.of(statement, load(name)) != ():  # an array: NumPy writes into it
+                self.write(statement, name, state, in_place=True)
+            return state
+        objects = self.points(statement, state)
+        for name in _names(target):
+            state[name] = objects
+        return state
+
+    def loop(self, loop, state: dict) -> dict | None:
+        head = state
+        while True:
+            self.exits.append([])
+            entry = dict(head)
+            if isinstance(loop, gast.For):  # the rows of an array are views of it
+                element = loop.body and self.shapes.of(loop.body[0], load(loop.target.id))
+                own = Objects({id(loop)}) if element == () else self.held(loop.iter, entry)
+                if not own:
+                    own = Objects({id(loop)})
+                for name in _names(loop.target):
+                    entry[name] = own
+            end = self.block(loop.body, entry)
+            exits = self.exits.pop()
+            new_head = _join(head, end)
+            if new_head == head:
+                break
+            head = new_head
+        return _join(head, *exits)
+
+    # ----- the verdict ------------------------------------------------------------------
+    def write(self, statement, name: str | None, state: dict, in_place=False) -> None:
+        """Refuse a write into ``name`` that another live name or the caller would see."""
+        if name is None or name not in self.locals:
+            return  # a global or a constant: not s2sad's business
+        live = self.live.get(id(statement), set())
+        others = [n for n in self.sharing(name, state) if n in live]
+        arguments = sorted(
+            o[1] for o in state.get(name, ()) if isinstance(o, tuple) and o[0] == "argument"
+        )
+        location = self.parsed.location(statement)
+        if arguments and not in_place:
+            raise UnsupportedSyntaxError(
+                f"writing into {name}, which shares memory with the argument "
+                f"{arguments[0]} (the caller's object)",
+                location,
+                hint=f"copy it first: {arguments[0]} = {arguments[0]}.copy()",
             )
+        if not others:
+            return
+        other = self.describe(others, statement)
+        if in_place:
+            line = self.parsed.source_line(location.line)
+            symbol = operator_symbol(statement.value.op)
+            raise UnsupportedSyntaxError(
+                f"`{line}` on an array that shares memory with {other}",
+                location,
+                hint=f"NumPy changes {other} too; write `{name} = {name} {symbol} ...` "
+                "or copy the array first",
+            )
+        raise UnsupportedSyntaxError(
+            f"writing into {name}, which shares memory with {other}",
+            location,
+            hint="the adjoint would not see the change; copy the array (.copy()) "
+            "before writing into it",
+        )
 
-    # ----- the check ----------------------------------------------------------------------
+    def describe(self, others: list[str], statement) -> str:
+        """A name the user wrote, or what a temporary holds."""
+        users = [n for n in others if n not in self.function.temporaries]
+        if users:
+            return users[0]
+        return "a value read from it earlier on this line (a view, still to be used)"
+
     def run(self) -> None:
-        body = self.parsed.tree.body
-        lists = _lists(body)
-        writes = []
-        for statement in _statements(body):
-            if isinstance(statement, gast.Assign):
-                sources = self.sources(statement.value)
-                for target in statement.targets:
-                    self.bind(target, sources)
-                    writes += [(statement, n) for n in _written(target, lists)]
-                self.check_unpacking(statement, lists)
-            elif isinstance(statement, gast.AugAssign):
-                root = _root(statement.target)
-                if root is not None:
-                    writes.append((statement, root))
-            elif isinstance(statement, gast.For):
-                self.bind(statement.target, self.sources(statement.iter))
-            elif isinstance(statement, gast.Expr) and isinstance(statement.value, gast.Call):
-                func = statement.value.func
-                if isinstance(func, gast.Attribute) and func.attr in _MUTATING_METHODS:
-                    root = _root(func.value)
-                    own_list = isinstance(func.value, gast.Name) and root in lists
-                    if root is not None and not (own_list and func.attr in _LIST_METHODS):
-                        writes.append((statement, root))
-        read = {
-            n.id
-            for n in walk(self.parsed.tree)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
-        }
-        parameters = set(_parameters(self.parsed.tree))
-        for statement, name in writes:
-            if not self.local(name):
-                continue
-            group = {n for n in self.parsed.local_names if self.find(n) == self.find(name)}
-            others = sorted((group - {name}) & read)
-            arguments = sorted(group & parameters)
-            location = self.parsed.location(statement)
-            if isinstance(statement, gast.AugAssign) and isinstance(statement.target, gast.Name):
-                # ``z += e`` writes into z only when z is an array; numbers are rebound
-                if others:
-                    symbol = operator_symbol(statement.op)
-                    self.in_place[_key(statement)] = InPlaceAlias(
-                        name,
-                        UnsupportedSyntaxError(
-                            f"`{to_source(statement)}` on an array that shares memory "
-                            f"with {others[0]}",
-                            location,
-                            hint=f"NumPy changes {others[0]} too; write "
-                            f"`{name} = {name} {symbol} ...` or copy the array first",
-                        ),
-                    )
-                continue
-            if arguments:
-                raise UnsupportedSyntaxError(
-                    f"writing into {name}, which shares memory with the argument "
-                    f"{arguments[0]} (the caller's object)",
-                    location,
-                    hint=f"copy it first: {arguments[0]} = {arguments[0]}.copy()",
-                )
-            if others:
-                raise UnsupportedSyntaxError(
-                    f"writing into {name}, which shares memory with {others[0]}",
-                    location,
-                    hint="the adjoint would not see the change; copy the array (.copy()) "
-                    "before writing into it",
-                )
+        state = {name: Objects({("argument", name)}) for name in self.function.parameters}
+        self.block(self.function.tree.body, state)
 
 
-@dataclass
-class InPlaceAlias:
-    """``name += ...`` where another name may share name's memory, or the ``elements`` of
-    an unpacking assignment that may be views of an array it writes into: refused unless
-    the shapes show numbers (``()``)."""
-
-    name: str | None
-    error: UnsupportedSyntaxError
-    elements: tuple[int, ...] = ()
+_TUPLE_RETURNS: dict = {}
 
 
-def _key(node) -> tuple:
-    return (getattr(node, "lineno", None), getattr(node, "col_offset", None))
+def _returns_tuple(function) -> bool:
+    """Whether ``function`` is one of the user's functions that returns a tuple display."""
+    code = getattr(function, "__code__", None)
+    if code is None or not is_user_function(function):
+        return False
+    if code not in _TUPLE_RETURNS:
+        try:
+            tree = parse_function(function).tree
+        except S2SADError:
+            tree = None
+        returns = [n for n in walk(tree) if isinstance(n, gast.Return)] if tree else []
+        _TUPLE_RETURNS[code] = bool(returns) and all(
+            isinstance(r.value, gast.Tuple) for r in returns
+        )
+    return _TUPLE_RETURNS[code]
 
 
-def _statements(body):
-    for statement in body:
-        yield statement
-        if isinstance(statement, (gast.If, gast.For, gast.While, gast.With, gast.Try)):
-            for block in ("body", "orelse", "finalbody"):
-                yield from _statements(getattr(statement, block, []) or [])
+def _join(*states):
+    """Where control flow meets: a name may hold what it holds on any incoming path."""
+    live = [s for s in states if s is not None]
+    if not live:
+        return None
+    joined = dict(live[0])
+    for other in live[1:]:
+        for name, objects in other.items():
+            joined[name] = joined.get(name, Objects()) | objects
+    return joined
 
 
-def _names_bound(target) -> list[str]:
-    if isinstance(target, gast.Name):
-        return [target.id]
-    if isinstance(target, (gast.Tuple, gast.List)):
-        return [n for e in target.elts for n in _names_bound(e)]
-    return []
+def _live_after(body: list) -> dict[int, set[str]]:
+    """For each simple statement, the names read after it (on some path)."""
+    result: dict[int, set[str]] = {}
+    exits: list[set[str]] = []
 
+    def block(statements, live: set[str]) -> set[str]:
+        for statement in reversed(statements):
+            live = one(statement, live)
+        return live
 
-def _written(target, lists: set[str]) -> list[str]:
-    """Names whose object a subscript store changes: ``y[i] = v`` writes into ``y``.
+    def one(statement, live: set[str]) -> set[str]:
+        if isinstance(statement, gast.If):
+            return (
+                block(statement.body, set(live))
+                | block(statement.orelse, set(live))
+                | (loads(statement.test))
+            )
+        if isinstance(statement, (gast.For, gast.While)):
+            header = loads(statement.iter if isinstance(statement, gast.For) else statement.test)
+            after = set(live)
+            head = after | header
+            while True:
+                exits.append(after)
+                start = block(statement.body, set(head))
+                exits.pop()
+                new_head = head | start
+                if new_head == head:
+                    return head
+                head = new_head
+        if isinstance(statement, gast.Break):
+            return set(exits[-1]) if exits else set(live)
+        result[id(statement)] = set(live)
+        bound = set()
+        if isinstance(statement, gast.Assign) and isinstance(statement.targets[0], gast.Name):
+            bound = _names(statement.targets[0])
+        return (live - bound) | loads(statement)
 
-    ``lst[i] = v`` on one of ``lists`` replaces a slot and writes into no array;
-    ``lst[i][j] = v`` writes into the array in that slot.
-    """
-    if isinstance(target, gast.Subscript):
-        if isinstance(target.value, gast.Name) and target.value.id in lists:
-            return []
-        root = _root(target)
-        return [root] if root is not None else []
-    if isinstance(target, (gast.Tuple, gast.List)):
-        return [n for e in target.elts for n in _written(e, lists)]
-    return []
+    block(body, set())
+    return result
 
 
 def _lists(body) -> set[str]:
     """Names only ever bound to a list or dict built in the function (``[...]``, ``{...}``)."""
-    displays = (gast.List, gast.Dict, gast.ListComp, gast.DictComp)
+    displays = (gast.List, gast.Dict)
     nodes = list(walk(gast.Module(body=body, type_ignores=[])))
     built = {
-        id(target)
+        id(node.targets[0])
         for node in nodes
         if isinstance(node, gast.Assign) and isinstance(node.value, displays)
-        for target in node.targets
-        if isinstance(target, gast.Name)
     }
     stores = [n for n in nodes if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)]
     return {n.id for n in stores if id(n) in built} - {n.id for n in stores if id(n) not in built}
+
+
+def _names(target) -> set[str]:
+    if isinstance(target, gast.Name):
+        return {target.id}
+    if isinstance(target, (gast.Tuple, gast.List)):
+        return {n for e in target.elts for n in _names(e)}
+    return set()
 
 
 def _root(node) -> str | None:
     while isinstance(node, (gast.Subscript, gast.Attribute)):
         node = node.value
     return node.id if isinstance(node, gast.Name) else None
-
-
-def _parameters(tree) -> list[str]:
-    args = tree.args
-    params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-    params += [a for a in (args.vararg, args.kwarg) if a is not None]
-    return [p.id for p in params]

@@ -21,13 +21,16 @@ True
 
 from __future__ import annotations
 
+import collections
 import itertools
 from dataclasses import dataclass
 
 import gast
+import numpy as np
 
 from .primitives import classify
 from .rules import RuleError
+from .syntax import walk
 
 
 @dataclass(frozen=True, eq=False)
@@ -187,6 +190,12 @@ def analyze_shapes(
     analysis = _Analysis(shapes, resolve)
     analysis.scalar = scalar
     analysis.helper_shape = helper_shape
+    stores = collections.Counter(
+        n.id
+        for n in walk(gast.Module(body=body, type_ignores=[]))
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+    )
+    analysis.once = {name for name, count in stores.items() if count == 1}
     analysis.block(body, state)
     return shapes
 
@@ -200,6 +209,8 @@ class _Analysis:
         self.fresh = itertools.count()
         self.scalar: str | None = None
         self.helper_shape = None
+        self.once: set[str] = set()  # names assigned once
+        self.sizes: dict[str, tuple] = {}  # such a name → the shape it spells: (3, 4), x.shape
 
     def new_dim(self, hint: str) -> Dim:
         return Dim(f"{hint}#{next(self.fresh)}")
@@ -245,7 +256,12 @@ class _Analysis:
             )
             iterable = state.get(loop.iter.id) if isinstance(loop.iter, gast.Name) else None
             element = iterable[1:] if isinstance(iterable, tuple) and iterable else None  # a row
-            head[loop.target.id] = () if counting else element or Opaque.of(f"element:{id(loop)}")
+            if counting:
+                head[loop.target.id] = ()
+            elif element is not None:
+                head[loop.target.id] = element
+            else:
+                head[loop.target.id] = Opaque.of(f"element:{id(loop)}")
         saved = self.breaks
         while True:
             self.breaks = []
@@ -297,6 +313,17 @@ class _Analysis:
             return state.get(operation.args[0].id)
         if operation.kind == "subscript":
             return self.subscript(value, state)
+        self.remember_size(statement, state)
+        function = operation.function
+        if any(function is f for f in _CREATORS) and operation.args:
+            return self.created(operation.args[0])
+        if (
+            any(function is f for f in _LIKE)
+            and operation.args
+            and "shape" not in operation.keywords
+        ):
+            shape = self.operand(operation.args[0], state)
+            return None if shape == "ignore" else shape
         if operation.kind == "user" and self.helper_shape is not None:
             return self.helper_shape(
                 operation.function,
@@ -322,6 +349,26 @@ class _Analysis:
             return special(bound, state)
         if isinstance(rule.primitive, tuple):
             return self.method(rule.primitive, bound, state)
+        return None
+
+    def remember_size(self, statement, state) -> None:
+        """``t = (3, 4)`` or ``t = x.shape``, for a later ``np.zeros(t)``."""
+        name, value = statement.targets[0].id, statement.value
+        if name not in self.once:
+            return
+        if isinstance(value, gast.Tuple) and all(_int_constant(e) for e in value.elts):
+            self.sizes[name] = tuple(_length(e.value) for e in value.elts)
+        elif isinstance(value, gast.Attribute) and value.attr == "shape":
+            shape = self.operand(value.value, state)
+            if isinstance(shape, tuple):
+                self.sizes[name] = shape
+
+    def created(self, size) -> Shape | None:
+        """The shape of ``np.zeros(size)`` and friends."""
+        if _int_constant(size):
+            return (_length(size.value),)
+        if isinstance(size, gast.Name):
+            return self.sizes.get(size.id)
         return None
 
     def operand(self, node, state):
@@ -523,6 +570,16 @@ def _int_constant(node):
     ):
         return node.value
     return None
+
+
+def _length(n: int):
+    """A dimension of constant length ``n``."""
+    return ONE if n == 1 else Dim(f"={n}", 0, True)
+
+
+#: functions making a new array of a given shape, or of another array's shape
+_CREATORS = (np.zeros, np.ones, np.empty, np.full)
+_LIKE = (np.zeros_like, np.ones_like, np.empty_like, np.full_like)
 
 
 def _is_ellipsis(node) -> bool:

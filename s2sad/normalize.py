@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 import gast
 
 from . import jumps
-from .aliasing import InPlaceAlias, check_aliasing
 from .errors import UnsupportedSyntaxError
 from .iteration import lower_iterations
 from .lifting import lift
@@ -57,8 +56,8 @@ class NormalizedFunction:
     tree: gast.FunctionDef
     namer: Namer
     temporaries: set[str] = field(default_factory=set)
-    #: ``z = z + e`` written ``z += e`` while z may share memory: refused if z is an array
-    in_place_aliases: dict[int, list[InPlaceAlias]] = field(default_factory=dict)
+    #: ids of the statements ``z = z + e`` written ``z += e`` (in place, for an array)
+    in_place: set[int] = field(default_factory=set)
 
     @property
     def output(self) -> gast.expr:
@@ -106,11 +105,9 @@ def normalize(parsed: ParsedFunction, namer: Namer | None = None) -> NormalizedF
     tree = clone(parsed.tree)
     if namer is None:
         namer = Namer(_all_names(tree))
-    in_place = check_aliasing(parsed)
     structured = jumps.restructure(tree, parsed, namer)
     structured = lower_iterations(structured, parsed, namer)
     normalizer = _Normalizer(parsed, namer)
-    normalizer.in_place = in_place
     normalizer.function_name = tree.name if tree.name != "lambda_" else "result"
     body = normalizer.block(structured.body)
     if not body or not isinstance(body[-1], gast.Return):
@@ -118,9 +115,7 @@ def normalize(parsed: ParsedFunction, namer: Namer | None = None) -> NormalizedF
         body[-1].lineno = tree.lineno
     tree.body = body
     tree.returns = None
-    return NormalizedFunction(
-        parsed, tree, namer, normalizer.temporaries, normalizer.in_place_aliases
-    )
+    return NormalizedFunction(parsed, tree, namer, normalizer.temporaries, normalizer.in_place)
 
 
 def _all_names(tree: gast.AST) -> set[str]:
@@ -136,8 +131,7 @@ class _Normalizer:
         self.parsed = parsed
         self.namer = namer
         self.temporaries: set[str] = set()
-        self.in_place: dict[tuple, InPlaceAlias] = {}  # from check_aliasing, by position
-        self.in_place_aliases: dict[int, list[InPlaceAlias]] = {}  # by emitted statement
+        self.in_place: set[int] = set()  # ids of z = z + e statements written z += e
         self.out: list[gast.stmt] = []
         self.line: int | None = None
         self.function_name = "result"
@@ -179,9 +173,7 @@ class _Normalizer:
         if isinstance(target, gast.Name):
             value = self.atom(node.value)
             rebind = assign(target.id, gast.BinOp(left=load(target.id), op=node.op, right=value))
-            alias = self.in_place.get((node.lineno, node.col_offset))
-            if alias is not None:
-                self.in_place_aliases[id(rebind)] = [alias]
+            self.in_place.add(id(rebind))
             self.emit(rebind)
             return
         if isinstance(target, gast.Subscript):
@@ -350,15 +342,6 @@ class _Normalizer:
                 self.assign_to(element_target, element)
             return
         whole = self.atom(value, keep_names=False)
-        views = self.in_place.get((target.lineno, target.col_offset))
-        if views is not None and views.elements and isinstance(self.out[-1].value, gast.Tuple):
-            built = self.out[-1]  # whole = (e0, e1, ...): check the elements' shapes there
-            for j in views.elements:
-                element = built.value.elts[j]
-                if isinstance(element, gast.Name):
-                    self.in_place_aliases.setdefault(id(built), []).append(
-                        InPlaceAlias(element.id, views.error)
-                    )
         for position, element_target in enumerate(target.elts):
             element = gast.Subscript(value=clone(whole), slice=const(position), ctx=gast.Load())
             self.assign_to(element_target, element)

@@ -46,6 +46,7 @@ import gast
 
 from .activity import Activity, walk_statements
 from .adjoints import RESULT, Adjoints, AssignmentAdjoint
+from .aliasing import check_aliasing
 from .broadcasting import analyze_shapes
 from .calls import CallSites, result_shape
 from .names import Bindings
@@ -158,18 +159,9 @@ class _ReverseMode:
         self.shapes = analyze_shapes(
             body, parameters, self.parsed.resolve, _scalar(function, mode), result_shape
         )
-        self.refuse_in_place_aliases(function)
+        check_aliasing(function, self.shapes)
         self.adjoints = Adjoints(self.parsed, body, activity, self.shapes, self.global_name)
         self.adjoints.calls = CallSites(self)
-
-    def refuse_in_place_aliases(self, function: NormalizedFunction) -> None:
-        """``z += e`` where z shares memory with another name: fine unless z is an array."""
-        if not function.in_place_aliases:
-            return
-        for statement in walk(function.tree):
-            for alias in function.in_place_aliases.get(id(statement), ()):
-                if self.shapes.of(statement, load(alias.name)) != ():
-                    raise alias.error
 
     def global_name(self, template_name: str) -> str:
         """The generated code's name for ``np``, ``math`` or a runtime helper."""

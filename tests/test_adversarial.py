@@ -322,7 +322,7 @@ def test_tuple_swap_of_rows_follows_numpy_view_semantics():
         line = line_of(
             "m[0], m[1] = m[1], m[0]  # NumPy gotcha: m[0] is a view, so both rows end up as a[1]"
         )
-        assert "share memory with m" in assert_located(refusal, line)
+        assert "writing into m, which shares memory" in assert_located(refusal, line)
     else:
         assert error < 1e-6
 
