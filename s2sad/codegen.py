@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 import gast
 
+from .assembly import ADJOINT_SWEEP, Derivative
 from .errors import Location
-from .reverse import ADJOINT_SWEEP, Derivative
 from .syntax import Comment, to_source
 
 _INDENT = "    "

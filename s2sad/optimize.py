@@ -47,11 +47,11 @@ import dataclasses
 import gast
 
 from . import runtime
+from .assembly import Derivative
 from .dataflow import Effects, inner_blocks, liveness, names_bound
 from .folding import fold_changed, fold_in_place
 from .forward_substitution import Policy, substitute_block
 from .parse import UNRESOLVED
-from .reverse import Derivative
 from .rules import lookup
 from .seeds import fold_seeds
 from .syntax import Comment, clone, loads, walk

@@ -12,11 +12,12 @@ from typing import Callable
 
 from . import cache, codegen
 from .activity import analyze
+from .assembly import Derivative
 from .calls import HelperRef, split_tree
 from .normalize import normalize
 from .optimize import optimize as optimize_derivative
 from .parse import parse_function
-from .reverse import Derivative, reverse
+from .reverse import reverse
 
 
 def derive(

@@ -40,13 +40,14 @@ pushed is decided by :mod:`s2sad.tape` from what those rules read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import gast
 
 from .activity import Activity, walk_statements
 from .adjoints import RESULT, Adjoints, AssignmentAdjoint
 from .aliasing import check_aliasing
+from .assembly import Assembly, Derivative
 from .broadcasting import analyze_shapes
 from .calls import CallSites, result_shape
 from .names import Bindings
@@ -57,7 +58,6 @@ from .syntax import (
     binop,
     call,
     clone,
-    comment,
     const,
     expression_statement,
     for_statement,
@@ -65,7 +65,6 @@ from .syntax import (
     load,
     method_call,
     names_read,
-    names_stored,
     set_line,
     walk,
 )
@@ -75,7 +74,6 @@ MODES = ("grad", "value_and_grad", "vjp", "split")
 # "split": the derivative of a helper the user's function calls; codegen cuts it at the
 # adjoint-sweep comment into a forward function (returning the value and what the
 # adjoint needs) and a backward function (returning the raw adjoints of ``wrt``).
-ADJOINT_SWEEP = "adjoint sweep"  # the comment that opens the adjoint sweep
 
 
 @dataclass
@@ -84,33 +82,6 @@ class LoopPlan:
     has_break: bool
     counter: str | None = None
     target_pushed: bool = False
-
-
-@dataclass
-class Derivative:
-    """A generated derivative: its tree, and the objects its free names must be bound to."""
-
-    tree: gast.FunctionDef
-    bindings: dict[str, object]
-    seed_name: str | None
-    function: NormalizedFunction
-    wrt: list[str]
-    mode: str
-    adjoint_variables: set[str] = field(default_factory=set)
-    temporaries: set[str] = field(default_factory=set)
-    accumulators: set[str] = field(default_factory=set)  # adjoints updated in place
-    #: the shape of each primal name the function assigns once (parameters it never
-    #: assigns included), where the shape analysis knows it: see s2sad.seeds
-    shapes: dict[str, tuple] = field(default_factory=dict)
-
-    @property
-    def inlinable(self) -> set[str]:
-        """Names the optimiser may fold into their use: temporaries and their adjoints."""
-        return self.temporaries | {
-            self.function.namer.adjoint(t)
-            for t in self.function.temporaries
-            if t in self.function.namer.adjoint_names()
-        }
 
 
 def reverse(
@@ -178,7 +149,7 @@ class _ReverseMode:
             elif isinstance(statement, gast.Assign):
                 self.plan_assignment(statement)
         self.plan_recording(body)
-        return self.assemble(body)
+        return Assembly(self).assemble(body)
 
     def plan_recording(self, body) -> None:
         """Decide the tape; control statements whose adjoint is needed read their tests."""
@@ -478,161 +449,6 @@ class _ReverseMode:
         return out
 
     # ----- assembly ----------------------------------------------------------------------
-    def assemble(self, body) -> Derivative:
-        tree = self.function.tree
-        line = tree.lineno
-        output = self.function.output
-        primal = self.primal(body)
-        adjoint = self.adjoint(body)
-
-        prologue = [
-            assign(name, const(None), line) for name in sorted(self.tape_plan.maybe_unbound)
-        ]
-        rebound = names_stored(gast.Module(body=body, type_ignores=[]))
-        for name in self.wrt:
-            if name in rebound and self.kinds.get(name) != "number":
-                self.arguments[name] = self.namer.fresh(f"{name}_given")
-                prologue.insert(0, assign(self.arguments[name], load(name), line))
-        if self.tape_used(primal):
-            prologue.append(assign(self.tape_name, gast.List(elts=[], ctx=gast.Load()), line))
-
-        value_name = None
-        return_line = getattr(self.function.tree.body[-1], "lineno", line)
-        if self.mode in ("value_and_grad", "split"):  # taken before the adjoint restores
-            value_name = self.namer.fresh("value")
-            primal.append(assign(value_name, clone(output), return_line))
-        middle: list[gast.stmt] = [comment(ADJOINT_SWEEP, line)]
-        seed_name = None
-        if self.mode in ("vjp", "split"):
-            seed_name = self.namer.fresh("seed")
-            seed = load(seed_name)
-        elif self.shapes.of(self.function.tree.body[-1], output) == () and not (
-            self.shapes.assumed_scalar
-        ):
-            seed = const(1.0)  # the output is a number, provably: no check needed
-        else:
-            seed = call(load(self.global_name("scalar_seed")), [clone(output)])
-        output_active = isinstance(output, gast.Name) and self.activity.is_active(output.id)
-        if output_active:
-            if seed_name is not None and output.id in self.adjoints.accumulators:
-                # the caller's seed must not be changed by updates made in place
-                seed = call(load(self.global_name("copy_gradient")), [seed])
-            middle.append(assign(self.adjoint_name(output.id), seed, return_line))
-        elif seed_name is None:
-            middle.append(expression_statement(seed, return_line))
-        for name in self.adjoint_variables(body):
-            if not (output_active and name == output.id):
-                middle.append(assign(self.adjoint_name(name), const(0.0), return_line))
-
-        gradients = [self.returned_gradient(w) for w in self.wrt]
-        if self.mode == "split":  # the caller accumulates the raw adjoints itself
-            gradients = [load(self.adjoint_name(w)) for w in self.wrt]
-        may_share = [w for w in self.wrt if self.shapes.of_parameter(w) != ()]
-        if self.mode == "split":
-            result = gast.Tuple(elts=gradients, ctx=gast.Load())
-        elif len(may_share) > 1:  # two array gradients may be one object (x + y)
-            result = call(load(self.global_name("distinct")), gradients)
-        elif self.as_tuple:
-            result = gast.Tuple(elts=gradients, ctx=gast.Load())
-        else:
-            result = gradients[0]
-        if value_name is not None:
-            result = gast.Tuple(elts=[load(value_name), result], ctx=gast.Load())
-        final = gast.Return(value=result)
-        final.lineno = return_line
-
-        args = clone(tree.args)
-        if seed_name is not None:
-            args.kwonlyargs.append(
-                gast.Name(id=seed_name, ctx=gast.Param(), annotation=None, type_comment=None)
-            )
-            args.kw_defaults.append(None)
-        name = self.namer.fresh(f"{self.mode}_{tree.name}")
-        docstring = expression_statement(const(self.docstring()), line)
-        derivative = gast.FunctionDef(
-            name=name,
-            args=args,
-            body=[docstring, *prologue, *primal, *middle, *adjoint, final],
-            decorator_list=[],
-            returns=None,
-            type_comment=None,
-            type_params=[],
-        )
-        derivative.lineno = line
-        adjoints = set(self.namer.adjoint_names().values()) | self.saved
-        temporaries = set(self.function.temporaries) | self.saved
-        accumulators = {self.adjoint_name(n) for n in self.adjoints.accumulators}
-        return Derivative(
-            derivative,
-            dict(self.bindings.bound),
-            seed_name,
-            self.function,
-            self.wrt,
-            self.mode,
-            adjoints,
-            temporaries,
-            accumulators,
-            self.single_shapes(),
-        )
-
-    def single_shapes(self) -> dict[str, tuple]:
-        """Known shapes of the names assigned once, and of parameters never assigned."""
-        results: dict[str, list] = {}
-        stored = set()
-        for statement in walk(self.function.tree):
-            if isinstance(statement, gast.Name) and isinstance(statement.ctx, gast.Store):
-                stored.add(statement.id)
-            if isinstance(statement, gast.Assign) and isinstance(statement.targets[0], gast.Name):
-                results.setdefault(statement.targets[0].id, []).append(statement)
-        shapes = {}
-        for name, statements in results.items():
-            shape = self.shapes.result(statements[0]) if len(statements) == 1 else None
-            if isinstance(shape, tuple):
-                shapes[name] = shape
-        for name in self.function.parameters:
-            shape = self.shapes.of_parameter(name)
-            if name not in stored and isinstance(shape, tuple):
-                shapes[name] = shape
-        return shapes
-
-    def returned_gradient(self, name: str) -> gast.expr:
-        """The gradient of parameter ``name`` as returned: a float for a Python number,
-        otherwise cast to the argument's kind and shape at run time (the argument as it
-        was passed in, if the function rebinds the parameter)."""
-        adjoint = load(self.adjoint_name(name))
-        if self.kinds.get(name) == "number":
-            return call(load(self.global_name("float")), [adjoint])
-        argument = self.arguments.get(name, name)
-        return call(load(self.global_name("cast_like")), [adjoint, load(argument)])
-
-    def tape_used(self, statements) -> bool:
-        return any(
-            isinstance(n, gast.Name) and n.id == self.tape_name for s in statements for n in walk(s)
-        )
-
-    def adjoint_variables(self, body) -> list[str]:
-        """Active names (and the wrt inputs) in order of first appearance."""
-        order = list(self.wrt)
-        for statement in walk_statements(body):
-            for node in walk(statement):
-                if isinstance(node, gast.Name) and self.activity.is_active(node.id):
-                    if node.id not in order:
-                        order.append(node.id)
-        return order
-
-    def docstring(self) -> str:
-        parsed = self.parsed
-        what = {
-            "split": "Derivative",
-            "grad": "Gradient",
-            "value_and_grad": "Value and gradient",
-            "vjp": "Vector-Jacobian product",
-        }
-        wrt = ", ".join(self.wrt)
-        return (
-            f"{what[self.mode]} of {parsed.name} ({parsed.location(None)}) with respect to "
-            f"{wrt}. Generated by s2sad."
-        )
 
 
 def _slice_of(statement):
