@@ -35,6 +35,7 @@ from __future__ import annotations
 import gast
 import numpy as np
 
+from . import cache
 from .errors import S2SADError, UnsupportedSyntaxError
 from .parse import UNRESOLVED, parse_function
 from .primitives import is_user_function
@@ -279,24 +280,21 @@ class _Check:
         self.block(self.function.tree.body, state)
 
 
-_TUPLE_RETURNS: dict = {}
-
-
 def _returns_tuple(function) -> bool:
     """Whether ``function`` is one of the user's functions that returns a tuple display."""
     code = getattr(function, "__code__", None)
     if code is None or not is_user_function(function):
         return False
-    if code not in _TUPLE_RETURNS:
+
+    def find() -> bool:
         try:
             tree = parse_function(function).tree
         except S2SADError:
-            tree = None
-        returns = [n for n in walk(tree) if isinstance(n, gast.Return)] if tree else []
-        _TUPLE_RETURNS[code] = bool(returns) and all(
-            isinstance(r.value, gast.Tuple) for r in returns
-        )
-    return _TUPLE_RETURNS[code]
+            return False
+        returns = [n for n in walk(tree) if isinstance(n, gast.Return)]
+        return bool(returns) and all(isinstance(r.value, gast.Tuple) for r in returns)
+
+    return cache.lookup(("returns a tuple", code), find)
 
 
 def _join(*states):

@@ -90,6 +90,18 @@ def ensure(key: Hashable, build: Callable[[], Any]) -> None:
         _BUILDING.discard(key)
 
 
+def lookup_unless_building(key: Hashable, build: Callable[[], Any], default: Any = None) -> Any:
+    """``lookup(key, build)``, or ``default`` when ``key`` is being built right now (a
+    recursive function asking about itself)."""
+    if key in _BUILDING:
+        return default
+    _BUILDING.add(key)
+    try:
+        return lookup(key, build)
+    finally:
+        _BUILDING.discard(key)
+
+
 def peek(key: Hashable) -> Any:
     """The cached entry for ``key``, or None."""
     return _ENTRIES.get(key)

@@ -151,9 +151,6 @@ class HelperShape:
     guards: tuple = ()
 
 
-_ANALYZING: set = set()
-
-
 def result_shape(function, args: list, keywords: dict, shape_of, new_dim):
     """The shape of ``function(*args, **keywords)`` at a call site whose atoms have shapes
     ``shape_of(atom)``; ``new_dim()`` makes a length of its own. None when unknown."""
@@ -175,14 +172,9 @@ def result_shape(function, args: list, keywords: dict, shape_of, new_dim):
         if kind is not None:
             kinds.append((param, kind))
     key = cache.key_for(function, "shape", tuple(sorted(kinds)))
-    if key in _ANALYZING:  # a recursive helper: its result shape is what we are computing
-        return None
-    _ANALYZING.add(key)
-    try:
-        found = cache.lookup(key, lambda: _helper_shape(function, dict(kinds)))
-    finally:
-        _ANALYZING.discard(key)
-    if found.shape is None:
+    # a recursive helper asks for the shape being worked out: unknown
+    found = cache.lookup_unless_building(key, lambda: _helper_shape(function, dict(kinds)))
+    if found is None or found.shape is None:
         return None
     result = []
     for dim in found.shape:
