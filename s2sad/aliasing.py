@@ -134,7 +134,7 @@ class _Check:
             function = self.parsed.resolve(func)
             if any(function is f for f in _VIEW_FUNCTIONS) and value.args:
                 return self.held(value.args[0], state)
-            if _returns_tuple(function):  # a, b = helper(...): two new arrays
+            if returns_tuple(function):  # a, b = helper(...): two new arrays
                 self.parts[id(statement)] = None
         return made
 
@@ -280,7 +280,7 @@ class _Check:
         self.block(self.function.tree.body, state)
 
 
-def _returns_tuple(function) -> bool:
+def returns_tuple(function) -> bool:
     """Whether ``function`` is one of the user's functions that returns a tuple display."""
     code = getattr(function, "__code__", None)
     if code is None or not is_user_function(function):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import gast
 
 from . import cache
+from .aliasing import returns_tuple
 from .broadcasting import ONE, Dim, analyze_shapes
 from .errors import S2SADError, UnsupportedSyntaxError
 from .syntax import Comment, assign, clone, expression_statement, load, store, walk
@@ -100,12 +101,20 @@ class CallSites:
             targets = gast.Tuple(elts=[store(target), store(saved)], ctx=gast.Store())
             return gast.Assign(targets=[targets], value=call, type_comment=None)
 
+        from .adjoints import RESULT, Contribution
+
+        tuple_result = returns_tuple(helper)
+        if tuple_result:
+            adjoint.reads.add(RESULT)  # the parts' shapes, for the seed of an ignored part
+
         def prelude(g, ans):
+            if tuple_result:  # a part nothing read has seed 0.0: give it the part's shape
+                g = gast.Call(
+                    func=load(reverse.global_name("seed_parts")), args=[g, ans], keywords=[]
+                )
             run = gast.Call(func=load(backward), args=[load(saved), g], keywords=[])
             names = gast.Tuple(elts=[store(p) for p in parts], ctx=gast.Store())
             return [gast.Assign(targets=[names], value=run, type_comment=None)]
-
-        from .adjoints import Contribution
 
         adjoint.primal = primal
         adjoint.also_writes = {saved}

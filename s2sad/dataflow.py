@@ -285,3 +285,71 @@ def inner_blocks(statement) -> list[list]:
 
 def is_compound(statement) -> bool:
     return isinstance(statement, (gast.If, gast.For, gast.While))
+
+
+def read_before_rebound(body: list[gast.stmt]) -> dict[int, set[str]]:
+    """For each simple statement of normalized code, the names that every path after it
+    reads before binding them again or leaving the function.
+
+    Reverse mode resets an adjoint to ``0.0`` where its variable is bound, so when a name
+    is missing here its adjoint may still be that ``0.0`` where the statement's adjoint
+    runs (``y = A @ x`` in a loop whose ``y`` only the last pass reads). A write into a
+    container (``c[i] = v``, ``c.append(v)``) reads ``c``'s adjoint without adding to it,
+    so it does not count as a read of ``c`` here.
+
+    >>> body = gast.parse("for i in r:\\n    y = x\\n    z = y\\nreturn z").body
+    >>> [sorted(read_before_rebound(body)[id(s)]) for s in body[0].body]
+    [['r', 'y'], ['r']]
+
+    (``z`` is bound again by the next pass before anything reads it.)
+    """
+    module = gast.Module(body=body, type_ignores=[])
+    universe = {n.id for n in walk(module) if isinstance(n, gast.Name)}
+    result: dict[int, set[str]] = {}
+    exits: list[set[str]] = []
+
+    def block(statements, read: set[str]) -> set[str]:
+        for statement in reversed(statements):
+            read = one(statement, read)
+        return read
+
+    def one(statement, read: set[str]) -> set[str]:
+        if isinstance(statement, gast.If):
+            both = block(statement.body, set(read)) & block(statement.orelse, set(read))
+            return both | loads(statement.test)
+        if isinstance(statement, (gast.For, gast.While)):
+            if isinstance(statement, gast.For):
+                head_reads, target = loads(statement.iter), names_bound(statement.target)
+            else:
+                head_reads, target = loads(statement.test), set()
+            head = set(universe)  # the greatest fixpoint: shrink from everything
+            while True:
+                exits.append(read)
+                start = block(statement.body, set(head)) - target
+                exits.pop()
+                new_head = (start & read) | head_reads
+                if new_head == head:
+                    return head
+                head = new_head
+        if isinstance(statement, gast.Break):
+            return set(exits[-1]) if exits else set(read)
+        if isinstance(statement, gast.Return):
+            return loads(statement)
+        result[id(statement)] = set(read)
+        if isinstance(statement, gast.Assign) and isinstance(statement.targets[0], gast.Name):
+            return (read - names_bound(statement.targets[0])) | loads(statement.value)
+        if isinstance(statement, gast.Assign):  # c[i] = v
+            target = statement.targets[0]
+            index = loads(target.slice) if isinstance(target, gast.Subscript) else set()
+            return read | loads(statement.value) | index
+        call = getattr(statement, "value", None)
+        if (
+            isinstance(call, gast.Call)
+            and isinstance(call.func, gast.Attribute)
+            and call.func.attr in MUTATING_METHODS
+        ):  # c.append(v)
+            return read | set().union(*(loads(a) for a in call.args))
+        return read | loads(statement)
+
+    block(body, set())
+    return result

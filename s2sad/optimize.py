@@ -216,7 +216,7 @@ class _Optimizer:
         return self.simplify_block(self.tree.body, live)
 
     def simplify_block(self, block: list, live: dict) -> bool:
-        changed = False
+        changed = self.drop_zero_guards(block)
         for statement in block:
             for inner in inner_blocks(statement):
                 changed |= self.simplify_block(inner, live)
@@ -248,6 +248,23 @@ class _Optimizer:
                     self.effects.forget(statement)
                     changed = True
         return changed
+
+    def drop_zero_guards(self, block: list) -> bool:
+        """``if not is_zero(0.0): ...`` (a seed now known to be zero) → nothing."""
+        dropped = [s for s in block if isinstance(s, gast.If) and self.zero_guard(s.test)]
+        for statement in dropped:
+            block.remove(statement)
+        return bool(dropped)
+
+    def zero_guard(self, test) -> bool:
+        return (
+            isinstance(test, gast.UnaryOp)
+            and isinstance(test.op, gast.Not)
+            and isinstance(test.operand, gast.Call)
+            and self.resolve(test.operand.func) is runtime.is_zero
+            and isinstance(test.operand.args[0], gast.Constant)
+            and test.operand.args[0].value == 0.0
+        )
 
     def folds_arguments(self, statement: gast.Assign) -> bool:
         """``helper_dx, = helper_backward(saved, 0.0 + 1.0)``: fold the seed."""

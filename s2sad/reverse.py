@@ -50,6 +50,7 @@ from .aliasing import check_aliasing
 from .assembly import Assembly, Derivative
 from .broadcasting import analyze_shapes
 from .calls import CallSites, result_shape
+from .dataflow import read_before_rebound
 from .names import Bindings
 from .normalize import NormalizedFunction
 from .rules.registry import TEMPLATE_GLOBALS
@@ -63,6 +64,7 @@ from .syntax import (
     for_statement,
     if_statement,
     load,
+    loads,
     method_call,
     names_read,
     set_line,
@@ -131,6 +133,7 @@ class _ReverseMode:
             body, parameters, self.parsed.resolve, _scalar(function, mode), result_shape
         )
         check_aliasing(function, self.shapes)
+        self.read_after = read_before_rebound(body)
         self.adjoints = Adjoints(self.parsed, body, activity, self.shapes, self.global_name)
         self.adjoints.calls = CallSites(self)
 
@@ -149,7 +152,33 @@ class _ReverseMode:
             elif isinstance(statement, gast.Assign):
                 self.plan_assignment(statement)
         self.plan_recording(body)
+        self.maybe_zero = self.adjoints_maybe_zero(body)
         return Assembly(self).assemble(body)
+
+    def adjoints_maybe_zero(self, body) -> set[str]:
+        """The names whose adjoint may still be the ``0.0`` it was reset to where the
+        adjoint of a statement binding them runs: bound again (or left unread) on some path
+        after it, or read only by statements like that, whose adjoint may be skipped."""
+        maybe, reads = set(), []
+        for statement in walk_statements(body):
+            if isinstance(statement, (gast.If, gast.For, gast.While)):
+                continue
+            write = self.adjoints.container_write(statement)
+            target = getattr(statement, "targets", [None])[0]
+            name = write[0] if write is not None else getattr(target, "id", None)
+            if name is None:
+                continue
+            if name not in self.read_after.get(id(statement), ()):
+                maybe.add(name)
+            reads.append((name, loads(statement.value)))
+        grown = True
+        while grown:
+            grown = False
+            for name, operands in reads:
+                if name in maybe and not operands <= maybe:
+                    maybe |= operands
+                    grown = True
+        return maybe
 
     def plan_recording(self, body) -> None:
         """Decide the tape; control statements whose adjoint is needed read their tests."""
@@ -365,14 +394,27 @@ class _ReverseMode:
                 ans = load(result)
             out += restore
             out.append(assign(adjoint, const(0.0)))
-            out += self.accumulate(plan, g, ans)
+            out += self.unless_zero(statement, name, g, self.accumulate(plan, g, ans))
         else:
-            out += self.accumulate(plan, g, ans)
+            out += self.unless_zero(statement, name, g, self.accumulate(plan, g, ans))
             out.append(assign(adjoint, const(0.0)))
             out += restore
         # values saved for a helper's backward call are restored after that call read them
         extra = sorted(self.tape_plan.extra_pushes.get(id(statement), ()), reverse=True)
         return out + [assign(saved, self.pop()) for saved in extra]
+
+    def unless_zero(self, statement, name: str, g, adjoint: list[gast.stmt]) -> list:
+        """``adjoint`` guarded by ``if not is_zero(g):`` where ``name``'s adjoint ``g`` may
+        still be the ``0.0`` it was reset to and is an array (whose rule may need the seed's
+        shape: ``np.expand_dims``, ``@``, a tuple's parts)."""
+        if not adjoint or name not in self.maybe_zero:
+            return adjoint
+        if self.shapes.of(statement, load(name)) == ():
+            return adjoint  # a number: every rule takes a 0.0 seed
+        test = gast.UnaryOp(
+            op=gast.Not(), operand=call(load(self.global_name("is_zero")), [clone(g)])
+        )
+        return [gast.If(test=test, body=adjoint, orelse=[])]
 
     def accumulate(self, plan: AssignmentAdjoint, g, ans) -> list[gast.stmt]:
         out = list(plan.prelude(clone(g), clone(ans))) if plan.prelude else []
@@ -389,7 +431,10 @@ class _ReverseMode:
         """``c[i] = v`` / ``c.append(v)``: the adjoint, then the undo if one was recorded."""
         out = []
         if id(statement) in self.writes:
-            out += self.adjoints.of_container_write(statement, self.adjoint_name)
+            container = self.adjoints.container_write(statement)[0]
+            adjoint = self.adjoints.of_container_write(statement, self.adjoint_name)
+            g = load(self.adjoint_name(container))
+            out += self.unless_zero(statement, container, g, adjoint)
         if id(statement) in self.tape_plan.pushes:
             container, index = self.adjoints.container_write(statement)
             if index is None:

@@ -23,6 +23,8 @@ __all__ = [
     "distinct",
     "add_at",
     "add_grad",
+    "is_zero",
+    "seed_parts",
     "element",
     "zero_at",
     "pop_last",
@@ -126,9 +128,9 @@ def add_grad(a, b):
     0.0 stands for "no gradient". The result is always a new object."""
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         if not isinstance(a, (list, tuple)):
-            return [add_grad(a, item) for item in b] if _is_zero(a) else _mismatch(a, b)
+            return [add_grad(a, item) for item in b] if is_zero(a) else _mismatch(a, b)
         if not isinstance(b, (list, tuple)):
-            return [add_grad(item, b) for item in a] if _is_zero(b) else _mismatch(a, b)
+            return [add_grad(item, b) for item in a] if is_zero(b) else _mismatch(a, b)
         return [add_grad(x, y) for x, y in zip(a, b)]
     if isinstance(a, dict) or isinstance(b, dict):
         merged = dict(a) if isinstance(a, dict) else {}
@@ -138,8 +140,21 @@ def add_grad(a, b):
     return a + b
 
 
-def _is_zero(value) -> bool:
+def is_zero(value) -> bool:
+    """Whether a gradient is still the ``0.0`` that stands for "none yet"; a contribution
+    of a zero seed is zero, so the adjoint of a statement whose seed may be that ``0.0``
+    (and whose rule needs the seed's shape) is skipped for it."""
     return type(value) is float and value == 0.0
+
+
+def seed_parts(g, value):
+    """The seed for a helper's tuple result ``value``: the parts nothing read (seed 0.0)
+    become zeros of the part's shape, so the helper's adjoint sees the shapes it made."""
+    if is_zero(g):
+        g = [0.0] * len(value)
+    return tuple(
+        np.zeros(np.shape(part)) if is_zero(d) and np.ndim(part) else d for d, part in zip(g, value)
+    )
 
 
 def _mismatch(a, b):

@@ -170,3 +170,17 @@ def test_a_helpers_result_shape_follows_its_arguments():
     assert check_grad(sums_a_helper_result, m, v, wrt=(0, 1)) < 1e-6
     source = s2sad.grad(sums_a_helper_result, wrt=(0, 1)).source_for(m, v)
     assert "unbroadcast" not in source
+
+
+def sum_and_stack(a):
+    return np.sum(a, axis=0), np.stack([a[:, 0], np.sin(a[:, 1])])
+
+
+def uses_first_part(x):
+    t = sum_and_stack(x)
+    return np.sum(np.sin(t[0]))
+
+
+def test_a_tuple_part_nobody_reads_gets_a_zero_seed_of_its_shape():
+    x = np.arange(6.0).reshape(3, 2) / 7
+    assert check_grad(uses_first_part, x) < 1e-6
