@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import gast
 
 from .activity import walk_statements
+from .dataflow import names_bound
 from .normalize import NormalizedFunction
 from .syntax import (
     assign,
@@ -113,7 +114,7 @@ class Assembly:
 
         gradients = [self.returned_gradient(w) for w in self.reverse.wrt]
         if self.reverse.mode == "split":  # the caller accumulates the raw adjoints itself
-            gradients = [load(self.reverse.adjoint_name(w)) for w in self.reverse.wrt]
+            gradients = [self.raw_gradient(w, body) for w in self.reverse.wrt]
         may_share = [w for w in self.reverse.wrt if self.reverse.shapes.of_parameter(w) != ()]
         if self.reverse.mode == "split":
             result = gast.Tuple(elts=gradients, ctx=gast.Load())
@@ -161,6 +162,18 @@ class Assembly:
             accumulators,
             self.single_shapes(),
         )
+
+    def raw_gradient(self, parameter: str, body) -> gast.expr:
+        """A helper's gradient for ``parameter`` as its caller takes it: the adjoint itself,
+        or zeros of the parameter's shape where it may still be 0.0 (the helper ignores
+        the parameter on some path) and the caller's rules may need the shape."""
+        reverse = self.reverse
+        gradient = load(reverse.adjoint_name(parameter))
+        if parameter in reverse.read_at_start or reverse.shapes.of_parameter(parameter) == ():
+            return gradient
+        if parameter in names_bound(gast.Module(body=body, type_ignores=[])):
+            return gradient  # its value at the end is not the one passed in
+        return call(load(reverse.global_name("cast_like")), [gradient, load(parameter)])
 
     def single_shapes(self) -> dict[str, tuple]:
         """Known shapes of the names assigned once, and of parameters never assigned."""

@@ -287,15 +287,17 @@ def is_compound(statement) -> bool:
     return isinstance(statement, (gast.If, gast.For, gast.While))
 
 
-def read_before_rebound(body: list[gast.stmt]) -> dict[int, set[str]]:
-    """For each simple statement of normalized code, the names that every path after it
-    reads before binding them again or leaving the function.
+def read_before_rebound(body: list[gast.stmt], ignored=frozenset()) -> dict[int, set[str]]:
+    """For each simple statement of normalized code, the names whose adjoint every path
+    after it adds to before binding them again or leaving the function (for ``body``
+    itself, keyed by ``id(body)``: the names every path adds to before binding them).
 
     Reverse mode resets an adjoint to ``0.0`` where its variable is bound, so when a name
     is missing here its adjoint may still be that ``0.0`` where the statement's adjoint
-    runs (``y = A @ x`` in a loop whose ``y`` only the last pass reads). A write into a
-    container (``c[i] = v``, ``c.append(v)``) reads ``c``'s adjoint without adding to it,
-    so it does not count as a read of ``c`` here.
+    runs (``y = A @ x`` in a loop whose ``y`` only the last pass reads). A statement adds
+    to the adjoints of the names it reads, unless its ``id`` is in ``ignored`` (it has no
+    adjoint, or one that may be skipped); tests of ``if`` and ``while`` add to none, nor
+    does a write into a container (``c[i] = v``, ``c.append(v)``) to ``c``'s.
 
     >>> body = gast.parse("for i in r:\\n    y = x\\n    z = y\\nreturn z").body
     >>> [sorted(read_before_rebound(body)[id(s)]) for s in body[0].body]
@@ -315,13 +317,12 @@ def read_before_rebound(body: list[gast.stmt]) -> dict[int, set[str]]:
 
     def one(statement, read: set[str]) -> set[str]:
         if isinstance(statement, gast.If):
-            both = block(statement.body, set(read)) & block(statement.orelse, set(read))
-            return both | loads(statement.test)
+            return block(statement.body, set(read)) & block(statement.orelse, set(read))
         if isinstance(statement, (gast.For, gast.While)):
             if isinstance(statement, gast.For):
                 head_reads, target = loads(statement.iter), names_bound(statement.target)
             else:
-                head_reads, target = loads(statement.test), set()
+                head_reads, target = set(), set()
             head = set(universe)  # the greatest fixpoint: shrink from everything
             while True:
                 exits.append(read)
@@ -336,9 +337,12 @@ def read_before_rebound(body: list[gast.stmt]) -> dict[int, set[str]]:
         if isinstance(statement, gast.Return):
             return loads(statement)
         result[id(statement)] = set(read)
+        bound = set()
         if isinstance(statement, gast.Assign) and isinstance(statement.targets[0], gast.Name):
-            return (read - names_bound(statement.targets[0])) | loads(statement.value)
-        if isinstance(statement, gast.Assign):  # c[i] = v
+            bound = names_bound(statement.targets[0])
+        if id(statement) in ignored:
+            return read - bound
+        if isinstance(statement, gast.Assign) and not bound:  # c[i] = v
             target = statement.targets[0]
             index = loads(target.slice) if isinstance(target, gast.Subscript) else set()
             return read | loads(statement.value) | index
@@ -349,7 +353,7 @@ def read_before_rebound(body: list[gast.stmt]) -> dict[int, set[str]]:
             and call.func.attr in MUTATING_METHODS
         ):  # c.append(v)
             return read | set().union(*(loads(a) for a in call.args))
-        return read | loads(statement)
+        return (read - bound) | loads(statement.value if bound else statement)
 
-    block(body, set())
+    result[id(body)] = block(body, set())
     return result

@@ -133,7 +133,6 @@ class _ReverseMode:
             body, parameters, self.parsed.resolve, _scalar(function, mode), result_shape
         )
         check_aliasing(function, self.shapes)
-        self.read_after = read_before_rebound(body)
         self.adjoints = Adjoints(self.parsed, body, activity, self.shapes, self.global_name)
         self.adjoints.calls = CallSites(self)
 
@@ -152,33 +151,47 @@ class _ReverseMode:
             elif isinstance(statement, gast.Assign):
                 self.plan_assignment(statement)
         self.plan_recording(body)
+        self.read_after: dict[int, set[str]] = {}
         self.maybe_zero = self.adjoints_maybe_zero(body)
+        self.read_at_start = self.read_after[id(self.function.tree.body)]
         return Assembly(self).assemble(body)
 
-    def adjoints_maybe_zero(self, body) -> set[str]:
-        """The names whose adjoint may still be the ``0.0`` it was reset to where the
-        adjoint of a statement binding them runs: bound again (or left unread) on some path
-        after it, or read only by statements like that, whose adjoint may be skipped."""
-        maybe, reads = set(), []
+    def adjoints_maybe_zero(self, body) -> set[int]:
+        """The statements binding a name whose adjoint may still be the ``0.0`` it was
+        reset to where the statement's adjoint runs: the name is bound again (or left) on
+        some path before a statement whose adjoint surely runs reads it, or is a part of a
+        tuple, list or dict (whose other parts may be all that is read)."""
+        statements, parts = [], set()
         for statement in walk_statements(body):
             if isinstance(statement, (gast.If, gast.For, gast.While)):
                 continue
             write = self.adjoints.container_write(statement)
             target = getattr(statement, "targets", [None])[0]
             name = write[0] if write is not None else getattr(target, "id", None)
-            if name is None:
+            if name is None or not (id(statement) in self.plans or id(statement) in self.writes):
                 continue
-            if name not in self.read_after.get(id(statement), ()):
-                maybe.add(name)
-            reads.append((name, loads(statement.value)))
-        grown = True
-        while grown:
-            grown = False
-            for name, operands in reads:
-                if name in maybe and not operands <= maybe:
-                    maybe |= operands
-                    grown = True
-        return maybe
+            statements.append((statement, name))
+            if isinstance(statement.value, (gast.Tuple, gast.List, gast.Dict)):
+                parts |= loads(statement.value)
+            elif write is not None and not isinstance(self.shapes.of(statement, load(name)), tuple):
+                parts |= loads(statement.value) - {name}  # an element of a list or dict
+        whole = self.function.tree.body
+        silent = {
+            id(s)
+            for s in walk_statements(whole)
+            if id(s) not in self.plans and id(s) not in self.writes
+        }
+        maybe: set[int] = set()
+        while True:
+            self.read_after = read_before_rebound(whole, silent | maybe)
+            grown = {
+                id(s)
+                for s, name in statements
+                if name in parts or name not in self.read_after.get(id(s), ())
+            }
+            if grown == maybe:
+                return maybe
+            maybe = grown
 
     def plan_recording(self, body) -> None:
         """Decide the tape; control statements whose adjoint is needed read their tests."""
@@ -407,7 +420,7 @@ class _ReverseMode:
         """``adjoint`` guarded by ``if not is_zero(g):`` where ``name``'s adjoint ``g`` may
         still be the ``0.0`` it was reset to and is an array (whose rule may need the seed's
         shape: ``np.expand_dims``, ``@``, a tuple's parts)."""
-        if not adjoint or name not in self.maybe_zero:
+        if not adjoint or id(statement) not in self.maybe_zero:
             return adjoint
         if self.shapes.of(statement, load(name)) == ():
             return adjoint  # a number: every rule takes a 0.0 seed

@@ -184,3 +184,17 @@ def uses_first_part(x):
 def test_a_tuple_part_nobody_reads_gets_a_zero_seed_of_its_shape():
     x = np.arange(6.0).reshape(3, 2) / 7
     assert check_grad(uses_first_part, x) < 1e-6
+
+
+def ignores_its_first_argument(a, b):
+    return b.sum() / 2.0
+
+
+def passes_a_reshaped_array(x, y):
+    v = np.tanh(x[0, 0] * np.ones((2, 2)))
+    return ignores_its_first_argument(np.reshape(v, (-1,)), y) + np.sum(v * x)
+
+
+def test_a_helper_ignoring_an_argument_gives_zeros_of_its_shape():
+    x, y = np.full((2, 2), 0.3), np.linspace(0.1, 0.4, 4)
+    assert check_grad(passes_a_reshaped_array, x, y, wrt=(0, 1)) < 1e-6

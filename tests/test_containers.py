@@ -259,3 +259,19 @@ def methods(x):
 
 def test_array_methods():
     assert check_grad(methods, MAT) < 1e-6
+
+
+C4 = np.array([[0.9, -0.3], [-0.2, -1.2]])
+
+
+def only_the_last_append_is_read(x, W):
+    rows = []
+    for i in range(3):
+        rows.append((W[:, ::2] + x[i]) @ (x[2] * C4))
+    return np.sum(np.sin(rows[-1]))
+
+
+def test_list_elements_nobody_reads_skip_their_adjoint():
+    rng = np.random.default_rng(0)
+    x, W = rng.normal(size=4), rng.normal(size=(2, 4))
+    assert check_grad(only_the_last_append_is_read, x, W, wrt=(0, 1)) < 1e-6
