@@ -94,7 +94,7 @@ class _Check:
         self.parsed = function.parsed
         self.shapes = shapes
         body = function.tree.body
-        self.lists = _lists(body)
+        self.lists = containers_built(body)
         self.locals = {n.id for n in walk(function.tree) if isinstance(n, gast.Name)}
         self.live = _live_after(body)
         self.exits: list[list] = []  # per enclosing loop: states at its breaks
@@ -350,7 +350,7 @@ def _live_after(body: list) -> dict[int, set[str]]:
     return result
 
 
-def _lists(body) -> set[str]:
+def containers_built(body) -> set[str]:
     """Names only ever bound to a list or dict built in the function (``[...]``, ``{...}``)."""
     displays = (gast.List, gast.Dict)
     nodes = list(walk(gast.Module(body=body, type_ignores=[])))

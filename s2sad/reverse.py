@@ -46,7 +46,7 @@ import gast
 
 from .activity import Activity, walk_statements
 from .adjoints import RESULT, Adjoints, AssignmentAdjoint
-from .aliasing import check_aliasing
+from .aliasing import check_aliasing, containers_built
 from .assembly import Assembly, Derivative
 from .broadcasting import analyze_shapes
 from .calls import CallSites, result_shape
@@ -162,6 +162,7 @@ class _ReverseMode:
         some path before a statement whose adjoint surely runs reads it, or is a part of a
         tuple, list or dict (whose other parts may be all that is read)."""
         statements, parts = [], set()
+        containers = containers_built(body)
         for statement in walk_statements(body):
             if isinstance(statement, (gast.If, gast.For, gast.While)):
                 continue
@@ -173,7 +174,7 @@ class _ReverseMode:
             statements.append((statement, name))
             if isinstance(statement.value, (gast.Tuple, gast.List, gast.Dict)):
                 parts |= loads(statement.value)
-            elif write is not None and not isinstance(self.shapes.of(statement, load(name)), tuple):
+            elif write is not None and name in containers:
                 parts |= loads(statement.value) - {name}  # an element of a list or dict
         whole = self.function.tree.body
         silent = {

@@ -109,14 +109,32 @@ def plan_tape(body: list[gast.stmt], uses: dict[int, Uses], parameters: set[str]
     names = {n.id for s in body for n in walk(s) if isinstance(n, gast.Name)}
     names |= {u.counter for u in uses.values() if u.counter}
     names |= {name for u in uses.values() for name in u.also_writes}
-    analysis = _Analysis(uses)
+    analysis = _Analysis(uses, _copies(body))
     analysis.block(body, _State(unbound=frozenset(names - parameters)))
     return analysis.plan
 
 
+def _copies(body: list[gast.stmt]) -> dict[str, frozenset[str]]:
+    """For each name in a copy ``a = b``, the names that may hold the same object (an
+    in-place write through one changes what the adjoint reads through the others)."""
+    groups: dict[str, frozenset[str]] = {}
+    for node in walk(gast.Module(body=body, type_ignores=[])):
+        if (
+            isinstance(node, gast.Assign)
+            and isinstance(node.targets[0], gast.Name)
+            and isinstance(node.value, gast.Name)
+        ):
+            a, b = node.targets[0].id, node.value.id
+            merged = groups.get(a, frozenset({a})) | groups.get(b, frozenset({b}))
+            for name in merged:
+                groups[name] = merged
+    return groups
+
+
 class _Analysis:
-    def __init__(self, uses: dict[int, Uses]):
+    def __init__(self, uses: dict[int, Uses], copies: dict[str, frozenset[str]]):
         self.uses = uses
+        self.copies = copies
         self.plan = TapePlan()
         self.breaks: list[_State] = []  # states at `break`s of the innermost loop
 
@@ -142,7 +160,7 @@ class _Analysis:
         if changed is not None:
             # c[i] = v or c.append(v): record (or undo) it when c was read, and c stays read,
             # since its other parts still hold the values that were read
-            if changed in state.read:
+            if self.copies.get(changed, frozenset({changed})) & state.read:
                 self.plan.pushes.add(id(statement))
         elif isinstance(statement, gast.Assign):
             target = statement.targets[0]

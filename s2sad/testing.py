@@ -50,7 +50,7 @@ def check_grad(
                 value = float(np.asarray(g_leaf)[index]) if np.ndim(g_leaf) else float(g_leaf)
                 error = abs(value - numeric) / max(abs(numeric), atol / rtol)
                 worst = max(worst, error)
-                if error > rtol:
+                if not error <= rtol:  # a NaN on either side fails too
                     where = name + "".join(f"[{p!r}]" for p in path)
                     if index:
                         where += "[" + ", ".join(str(i) for i in index) + "]"

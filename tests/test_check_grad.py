@@ -119,3 +119,11 @@ def test_atol_decides_near_a_zero_gradient():
     assert check_grad(cube, 0.0, gradient=tiny) <= 1e-5
     with pytest.raises(AssertionError, match="respect to x"):
         check_grad(cube, 0.0, gradient=tiny, atol=1e-12)
+
+
+def test_a_nan_gradient_fails():
+    def nan_for_x(x, a):
+        return smooth_dx(x, a) * np.nan, smooth_da(x, a)
+
+    with pytest.raises(AssertionError, match=r"x\[0, 0\] disagrees: s2sad gives nan"):
+        check_grad(smooth, X, 0.8, wrt=("x", "a"), gradient=nan_for_x)

@@ -275,3 +275,15 @@ def test_list_elements_nobody_reads_skip_their_adjoint():
     rng = np.random.default_rng(0)
     x, W = rng.normal(size=4), rng.normal(size=(2, 4))
     assert check_grad(only_the_last_append_is_read, x, W, wrt=(0, 1)) < 1e-6
+
+
+def overwrite_a_chosen_max(x, a, n):
+    v = (a * C4).max(axis=0) if n > 1 else np.cos(x[:2])
+    v[:] = x[:2] - x[1:]  # writes into the max's result, which its adjoint reads
+    return np.sum(np.sin(v)) + a * np.sum(v)
+
+
+def test_writing_into_a_copy_keeps_what_the_original_adjoint_reads():
+    x = np.array([0.6, 0.64, -0.8])
+    for n in (0, 3):
+        assert check_grad(overwrite_a_chosen_max, x, 0.0, n, wrt=(0, 1)) < 1e-6
