@@ -296,8 +296,8 @@ def read_before_rebound(body: list[gast.stmt], ignored=frozenset()) -> dict[int,
     is missing here its adjoint may still be that ``0.0`` where the statement's adjoint
     runs (``y = A @ x`` in a loop whose ``y`` only the last pass reads). A statement adds
     to the adjoints of the names it reads, unless its ``id`` is in ``ignored`` (it has no
-    adjoint, or one that may be skipped); tests of ``if`` and ``while`` add to none, nor
-    does a write into a container (``c[i] = v``, ``c.append(v)``) to ``c``'s.
+    adjoint, or one that may be skipped; a ``for`` loop whose element has no adjoint);
+    tests of ``if`` and ``while`` add to none, nor does a write into a container (``c[i] = v``, ``c.append(v)``) to ``c``'s.
 
     >>> body = gast.parse("for i in r:\\n    y = x\\n    z = y\\nreturn z").body
     >>> [sorted(read_before_rebound(body)[id(s)]) for s in body[0].body]
@@ -319,10 +319,11 @@ def read_before_rebound(body: list[gast.stmt], ignored=frozenset()) -> dict[int,
         if isinstance(statement, gast.If):
             return block(statement.body, set(read)) & block(statement.orelse, set(read))
         if isinstance(statement, (gast.For, gast.While)):
-            if isinstance(statement, gast.For):
-                head_reads, target = loads(statement.iter), names_bound(statement.target)
-            else:
-                head_reads, target = set(), set()
+            head_reads, target = set(), set()
+            if isinstance(statement, gast.For):  # its element's adjoint goes back to the iter
+                target = names_bound(statement.target)
+                if id(statement) not in ignored:
+                    head_reads = loads(statement.iter)
             head = set(universe)  # the greatest fixpoint: shrink from everything
             while True:
                 exits.append(read)

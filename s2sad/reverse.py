@@ -180,7 +180,11 @@ class _ReverseMode:
         silent = {
             id(s)
             for s in walk_statements(whole)
-            if id(s) not in self.plans and id(s) not in self.writes
+            if id(s) not in self.plans
+            and id(s) not in self.writes
+            and not (
+                isinstance(s, gast.For) and self.activity.is_active(getattr(s.target, "id", ""))
+            )
         }
         maybe: set[int] = set()
         while True:
