@@ -169,7 +169,10 @@ class Assembly:
         the parameter on some path) and the caller's rules may need the shape."""
         reverse = self.reverse
         gradient = load(reverse.adjoint_name(parameter))
-        if parameter in reverse.read_at_start or reverse.shapes.of_parameter(parameter) == ():
+        if (
+            parameter in reverse.zero_seeds.read_at_start
+            or reverse.shapes.of_parameter(parameter) == ()
+        ):
             return gradient
         if parameter in names_bound(gast.Module(body=body, type_ignores=[])):
             return gradient  # its value at the end is not the one passed in

@@ -46,11 +46,10 @@ import gast
 
 from .activity import Activity, walk_statements
 from .adjoints import RESULT, Adjoints, AssignmentAdjoint
-from .aliasing import check_aliasing, containers_built
+from .aliasing import check_aliasing
 from .assembly import Assembly, Derivative
 from .broadcasting import analyze_shapes
 from .calls import CallSites, result_shape
-from .dataflow import read_before_rebound
 from .names import Bindings
 from .normalize import NormalizedFunction
 from .rules.registry import TEMPLATE_GLOBALS
@@ -64,13 +63,13 @@ from .syntax import (
     for_statement,
     if_statement,
     load,
-    loads,
     method_call,
     names_read,
     set_line,
     walk,
 )
 from .tape import TapePlan, Uses, plan_tape
+from .zero_seeds import ZeroSeeds
 
 MODES = ("grad", "value_and_grad", "vjp", "split")
 # "split": the derivative of a helper the user's function calls; codegen cuts it at the
@@ -151,52 +150,8 @@ class _ReverseMode:
             elif isinstance(statement, gast.Assign):
                 self.plan_assignment(statement)
         self.plan_recording(body)
-        self.read_after: dict[int, set[str]] = {}
-        self.maybe_zero = self.adjoints_maybe_zero(body)
-        self.read_at_start = self.read_after[id(self.function.tree.body)]
+        self.zero_seeds = ZeroSeeds(self, body)
         return Assembly(self).assemble(body)
-
-    def adjoints_maybe_zero(self, body) -> set[int]:
-        """The statements binding a name whose adjoint may still be the ``0.0`` it was
-        reset to where the statement's adjoint runs: the name is bound again (or left) on
-        some path before a statement whose adjoint surely runs reads it, or is a part of a
-        tuple, list or dict (whose other parts may be all that is read)."""
-        statements, parts = [], set()
-        containers = containers_built(body)
-        for statement in walk_statements(body):
-            if isinstance(statement, (gast.If, gast.For, gast.While)):
-                continue
-            write = self.adjoints.container_write(statement)
-            target = getattr(statement, "targets", [None])[0]
-            name = write[0] if write is not None else getattr(target, "id", None)
-            if name is None or not (id(statement) in self.plans or id(statement) in self.writes):
-                continue
-            statements.append((statement, name))
-            if isinstance(statement.value, (gast.Tuple, gast.List, gast.Dict)):
-                parts |= loads(statement.value)
-            elif write is not None and name in containers:
-                parts |= loads(statement.value) - {name}  # an element of a list or dict
-        whole = self.function.tree.body
-        silent = {
-            id(s)
-            for s in walk_statements(whole)
-            if id(s) not in self.plans
-            and id(s) not in self.writes
-            and not (
-                isinstance(s, gast.For) and self.activity.is_active(getattr(s.target, "id", ""))
-            )
-        }
-        maybe: set[int] = set()
-        while True:
-            self.read_after = read_before_rebound(whole, silent | maybe)
-            grown = {
-                id(s)
-                for s, name in statements
-                if name in parts or name not in self.read_after.get(id(s), ())
-            }
-            if grown == maybe:
-                return maybe
-            maybe = grown
 
     def plan_recording(self, body) -> None:
         """Decide the tape; control statements whose adjoint is needed read their tests."""
@@ -412,27 +367,14 @@ class _ReverseMode:
                 ans = load(result)
             out += restore
             out.append(assign(adjoint, const(0.0)))
-            out += self.unless_zero(statement, name, g, self.accumulate(plan, g, ans))
+            out += self.zero_seeds.guard(statement, name, g, self.accumulate(plan, g, ans))
         else:
-            out += self.unless_zero(statement, name, g, self.accumulate(plan, g, ans))
+            out += self.zero_seeds.guard(statement, name, g, self.accumulate(plan, g, ans))
             out.append(assign(adjoint, const(0.0)))
             out += restore
         # values saved for a helper's backward call are restored after that call read them
         extra = sorted(self.tape_plan.extra_pushes.get(id(statement), ()), reverse=True)
         return out + [assign(saved, self.pop()) for saved in extra]
-
-    def unless_zero(self, statement, name: str, g, adjoint: list[gast.stmt]) -> list:
-        """``adjoint`` guarded by ``if not is_zero(g):`` where ``name``'s adjoint ``g`` may
-        still be the ``0.0`` it was reset to and is an array (whose rule may need the seed's
-        shape: ``np.expand_dims``, ``@``, a tuple's parts)."""
-        if not adjoint or id(statement) not in self.maybe_zero:
-            return adjoint
-        if self.shapes.of(statement, load(name)) == ():
-            return adjoint  # a number: every rule takes a 0.0 seed
-        test = gast.UnaryOp(
-            op=gast.Not(), operand=call(load(self.global_name("is_zero")), [clone(g)])
-        )
-        return [gast.If(test=test, body=adjoint, orelse=[])]
 
     def accumulate(self, plan: AssignmentAdjoint, g, ans) -> list[gast.stmt]:
         out = list(plan.prelude(clone(g), clone(ans))) if plan.prelude else []
@@ -452,7 +394,7 @@ class _ReverseMode:
             container = self.adjoints.container_write(statement)[0]
             adjoint = self.adjoints.of_container_write(statement, self.adjoint_name)
             g = load(self.adjoint_name(container))
-            out += self.unless_zero(statement, container, g, adjoint)
+            out += self.zero_seeds.guard(statement, container, g, adjoint)
         if id(statement) in self.tape_plan.pushes:
             container, index = self.adjoints.container_write(statement)
             if index is None:
