@@ -15,6 +15,7 @@ import collections
 import functools
 import inspect
 import numbers
+import types
 from typing import Callable
 
 import numpy as np
@@ -226,43 +227,11 @@ class DerivativeFunction:
         seed = ["seed"] if self.mode == "vjp" else []
         if "seed" in positional + keyword_only and seed:
             return self
-        names = positional + keyword_only
-        self._dispatch_names = names
-        # the dispatcher's own names must not be the user's parameters'
-        namer = Namer(names + seed)
-        own = {word: namer.fresh(f"s2sad_{word}") for word in _DISPATCHER_NAMES}
-        kinds = ", ".join(
-            f"{own['kind']}({n}) if {own['type']}({n}) is {own['ndarray']} else {own['type']}({n})"
-            for n in names
+        self._dispatch_names = positional + keyword_only
+        make, name = _dispatcher_code(
+            tuple(positional), tuple(keyword_only), tuple(seed), self.__name__, self.__qualname__
         )
-        types = ", ".join(f"{own['type']}({n})" for n in names)
-        arguments = ", ".join(positional + [f"{n}={n}" for n in keyword_only + seed])
-        signature = ", ".join(
-            positional + (["*"] + keyword_only + seed if keyword_only or seed else [])
-        )
-        name = identifier(self.__name__)
-        if name in names + seed:
-            name = namer.fresh(name)
-        source = f"""
-def make({", ".join(own[w] for w in _DISPATCHER_ARGUMENTS)}):
-    def {name}({signature}):
-        {own["key"]} = ({types},)
-        if {own["ndarray"]} in {own["key"]}:
-            {own["key"]} = ({kinds},)
-        {own["call"]} = {own["calls"]}.get({own["key"]})
-        if {own["call"]} is None:
-            {own["call"]} = {own["state"]}._build_ordered({own["key"]})
-        try:
-            return {own["call"]}({arguments})
-        except {own["error_type"]} as {own["error"]}:
-            raise {own["state"]}._located({own["error"]}) from None
-    return {name}
-"""
-        namespace: dict = {}
-        exec(compile(source, f"<s2sad dispatcher of {self.__qualname__}>", "exec"), namespace)  # noqa: S102
-        function = namespace["make"](
-            self, self._ordered_calls, _kind, np.ndarray, NonScalarOutputError, type
-        )
+        function = make(self, self._ordered_calls, _kind, np.ndarray, NonScalarOutputError, type)
         function.__defaults__ = self.function.__defaults__
         function.__kwdefaults__ = self.function.__kwdefaults__
         functools.update_wrapper(function, self.function)
@@ -331,6 +300,13 @@ def _simple_parameters(function) -> tuple[list[str], list[str]] | None:
     """(positional, keyword-only) parameter names, or None when ``function`` has
     ``*args``/``**kwargs`` or positional-only parameters (a dispatcher cannot mirror those
     simply)."""
+    code = getattr(function, "__code__", None)
+    if isinstance(function, types.FunctionType) and not hasattr(function, "__signature__"):
+        if code.co_posonlyargcount or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+            return None
+        count, keyword_count = code.co_argcount, code.co_kwonlyargcount
+        names = code.co_varnames
+        return list(names[:count]), list(names[count : count + keyword_count])
     try:
         signature = inspect.signature(function)
     except (TypeError, ValueError):
@@ -364,6 +340,48 @@ class VJPFunction(DerivativeFunction):
             call = self._build(key)
         kwargs[self._compiled.seed_name] = seed
         return call(*args, **kwargs)
+
+
+@functools.lru_cache(maxsize=256)
+def _dispatcher_code(positional, keyword_only, seed, function_name: str, qualname: str):
+    """A maker of dispatchers for these parameters (it closes over one derivative's state),
+    and the dispatcher's name: a pure function of them, so ``grad(f)`` asked again neither
+    compiles nor executes source."""
+    positional, keyword_only, seed = list(positional), list(keyword_only), list(seed)
+    names = positional + keyword_only
+    # the dispatcher's own names must not be the user's parameters'
+    namer = Namer(names + seed)
+    own = {word: namer.fresh(f"s2sad_{word}") for word in _DISPATCHER_NAMES}
+    kinds = ", ".join(
+        f"{own['kind']}({n}) if {own['type']}({n}) is {own['ndarray']} else {own['type']}({n})"
+        for n in names
+    )
+    types = ", ".join(f"{own['type']}({n})" for n in names)
+    arguments = ", ".join(positional + [f"{n}={n}" for n in keyword_only + seed])
+    signature = ", ".join(
+        positional + (["*"] + keyword_only + seed if keyword_only or seed else [])
+    )
+    name = identifier(function_name)
+    if name in names + seed:
+        name = namer.fresh(name)
+    source = f"""
+def make({", ".join(own[w] for w in _DISPATCHER_ARGUMENTS)}):
+    def {name}({signature}):
+        {own["key"]} = ({types},)
+        if {own["ndarray"]} in {own["key"]}:
+            {own["key"]} = ({kinds},)
+        {own["call"]} = {own["calls"]}.get({own["key"]})
+        if {own["call"]} is None:
+            {own["call"]} = {own["state"]}._build_ordered({own["key"]})
+        try:
+            return {own["call"]}({arguments})
+        except {own["error_type"]} as {own["error"]}:
+            raise {own["state"]}._located({own["error"]}) from None
+    return {name}
+"""
+    namespace: dict = {}
+    exec(compile(source, f"<s2sad dispatcher of {qualname}>", "exec"), namespace)  # noqa: S102
+    return namespace["make"], name
 
 
 def grad(function: Callable | None = None, wrt=0, *, optimize: bool = True):
