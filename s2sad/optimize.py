@@ -55,6 +55,7 @@ from .parse import UNRESOLVED
 from .rules import lookup
 from .seeds import fold_seeds
 from .syntax import Comment, clone, loads, walk
+from .tape_loops import iterate_tapes
 from .zero_propagation import ZeroPropagation
 
 _PURE_BUILTINS = {
@@ -87,6 +88,7 @@ def optimize(derivative: Derivative) -> Derivative:
         if not changed:
             break
     optimizer.restore_loop_tests(tree.body)
+    iterate_tapes(tree, optimizer.is_builtin)
     return dataclasses.replace(derivative, tree=tree)
 
 
@@ -114,6 +116,12 @@ class _Optimizer:
             owner = self.resolve(node.value)
             return UNRESOLVED if owner is UNRESOLVED else getattr(owner, node.attr, UNRESOLVED)
         return UNRESOLVED
+
+    def is_builtin(self, name: str) -> bool:
+        """Whether ``name`` denotes the builtin of that name in the generated code."""
+        return self.resolve(
+            gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+        ) is getattr(builtins, name)
 
     def updates_first_argument(self, call: gast.Call) -> bool:
         """``add_at(dx, ...)``, ``zero_at(dx, ...)``, ``pop_last(dx)`` change ``dx`` in place."""

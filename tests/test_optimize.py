@@ -43,9 +43,9 @@ def test_loop_example_folds_temporaries_back_into_one_line():
     assert "dx_times_a = 0.0" in before and "dsin_x = 0.0" in before
     # after: the user's line back, and the adjoint loop of three statements
     assert "x_times_a" not in after and "sin_x" not in after
-    loop = after[after.index("for i in reversed(range(3)):") :].splitlines()
-    assert [line.strip() for line in loop[1:5] if not line.strip().startswith("#")] == [
-        "x = tape.pop()",
+    # the adjoint loop walks the tape backward: the values it pops are its elements
+    loop = after[after.index("for x in reversed(tape):") :].splitlines()
+    assert [line.strip() for line in loop[1:4] if not line.strip().startswith("#")] == [
         "da = da + dx * x",
         "dx = dx * math.cos(x) + dx * a",
     ]
