@@ -126,17 +126,18 @@ _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 
 def clone(node):
     """A deep copy of a gast tree (faster than copy.deepcopy, which keeps a memo)."""
-    if isinstance(node, list):
+    if node.__class__ is list:
         return [clone(item) for item in node]
     if not isinstance(node, gast.AST):
         return node
     new = node.__class__.__new__(node.__class__)
+    fields = new.__dict__
     for name in node._fields:
-        setattr(new, name, clone(getattr(node, name, None)))
+        fields[name] = clone(getattr(node, name, None))
     for name in _LOCATION:
         value = getattr(node, name, None)
         if value is not None:
-            setattr(new, name, value)
+            fields[name] = value
     return new
 
 
@@ -144,21 +145,19 @@ def walk(node: gast.AST, into_functions: bool = True):
     """Every node inside ``node`` (a faster ``gast.walk``; the order is unspecified);
     with ``into_functions=False``, not the insides of nested defs and lambdas."""
     stack = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    ast, functions = gast.AST, (gast.FunctionDef, gast.Lambda)
     while stack:
-        current = stack.pop()
+        current = pop()
         yield current
-        if (
-            not into_functions
-            and current is not node
-            and isinstance(current, (gast.FunctionDef, gast.Lambda))
-        ):
+        if not into_functions and current is not node and isinstance(current, functions):
             continue
         for name in current._fields:
             child = getattr(current, name, None)
-            if isinstance(child, list):
-                stack.extend(c for c in child if isinstance(c, gast.AST))
-            elif isinstance(child, gast.AST):
-                stack.append(child)
+            if child.__class__ is list:
+                extend([c for c in child if isinstance(c, ast)])
+            elif isinstance(child, ast):
+                push(child)
 
 
 def loads(node: gast.AST) -> set[str]:

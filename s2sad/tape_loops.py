@@ -18,7 +18,7 @@ from typing import Callable
 
 import gast
 
-from .syntax import load, loads, store, walk
+from .syntax import Comment, load, loads, store, walk
 
 
 def iterate_tapes(tree: gast.FunctionDef, builtin: Callable[[str], bool]) -> bool:
@@ -58,7 +58,7 @@ def _iterate(tree: gast.FunctionDef, tape: str) -> bool:
     if any(index in loads(s) or _binds(s, index) for s in rest):
         return False
     counter = _counter(loop.iter)
-    loop.body = rest
+    loop.body = rest if any(not isinstance(s, Comment) for s in rest) else [*rest, gast.Pass()]
     loop.target = store(value)
     loop.iter = gast.Call(func=load("reversed"), args=[load(tape)], keywords=[])
     if counter is not None:

@@ -116,6 +116,8 @@ class Rule:
     result_shape: Callable[[BoundArguments], str | None] | None = None
     containers: frozenset[str] = frozenset()
     _parsed: dict[str, gast.expr] = field(default_factory=dict, repr=False)
+    #: templates made by a function of the call's arguments, parsed once per text
+    _made: dict[tuple[str, str], gast.expr] = field(default_factory=dict, repr=False)
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -216,7 +218,10 @@ class Rule:
         if param in self._parsed:
             return self._parsed[param]
         text = self.derivatives[param](bound)
-        return self._parse(param, text)
+        key = (param, text)
+        if key not in self._made:
+            self._made[key] = self._parse(param, text)
+        return self._made[key]
 
     def reads(self, param: str, bound: BoundArguments) -> set[str]:
         """The template names the derivative for ``param`` uses: parameters, g, ans."""
