@@ -25,11 +25,11 @@ from typing import Callable
 import gast
 
 from .activity import Activity, walk_statements
-from .broadcasting import Shapes
 from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .parse import UNRESOLVED, ParsedFunction
 from .primitives import Operation, classify
 from .rules import RuleError
+from .shapes import Shapes
 from .syntax import attribute, call, clone, const, load, walk
 
 #: (adjoint of the result, the result, the operand's adjoint name) → expression

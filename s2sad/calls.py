@@ -22,8 +22,9 @@ import gast
 
 from . import cache
 from .aliasing import returns_tuple
-from .broadcasting import ONE, Dim, analyze_shapes
+from .broadcasting import analyze_shapes
 from .errors import S2SADError, UnsupportedSyntaxError
+from .shapes import ONE, Dim
 from .syntax import Comment, assign, clone, expression_statement, load, store, walk
 
 

@@ -7,7 +7,7 @@ when ``u`` has ``t``'s shape. Once no product needs ``dt``, dead-code eliminatio
 it, and ``t`` itself when nothing else reads it (in Rosenbrock, the whole summand).
 
 >>> import gast, numpy as np
->>> from .broadcasting import Dim
+>>> from .shapes import Dim
 >>> tree = gast.parse('''
 ... dt = np.broadcast_to(1.0, np.shape(t))
 ... du = dt * 2 * u
