@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import gast
 
 from .activity import walk_statements
-from .dataflow import names_bound
 from .normalize import NormalizedFunction
 from .syntax import (
     assign,
@@ -174,9 +173,8 @@ class Assembly:
             or reverse.shapes.of_parameter(parameter) == ()
         ):
             return gradient
-        if parameter in names_bound(gast.Module(body=body, type_ignores=[])):
-            return gradient  # its value at the end is not the one passed in
-        return call(load(reverse.global_name("cast_like")), [gradient, load(parameter)])
+        passed = reverse.arguments.get(parameter, parameter)  # the value before a rebinding
+        return call(load(reverse.global_name("cast_like")), [gradient, load(passed)])
 
     def single_shapes(self) -> dict[str, tuple]:
         """Known shapes of the names assigned once, and of parameters never assigned."""
