@@ -287,7 +287,9 @@ def is_compound(statement) -> bool:
     return isinstance(statement, (gast.If, gast.For, gast.While))
 
 
-def read_before_rebound(body: list[gast.stmt], ignored=frozenset()) -> dict[int, set[str]]:
+def read_before_rebound(
+    body: list[gast.stmt], ignored=frozenset(), adds_to: dict[int, set[str]] | None = None
+) -> dict[int, set[str]]:
     """For each simple statement of normalized code, the names whose adjoint every path
     after it adds to before binding them again or leaving the function (for ``body``
     itself, keyed by ``id(body)``: the names every path adds to before binding them).
@@ -296,14 +298,17 @@ def read_before_rebound(body: list[gast.stmt], ignored=frozenset()) -> dict[int,
     is missing here its adjoint may still be that ``0.0`` where the statement's adjoint
     runs (``y = A @ x`` in a loop whose ``y`` only the last pass reads). A statement adds
     to the adjoints of the names it reads, unless its ``id`` is in ``ignored`` (it has no
-    adjoint, or one that may be skipped; a ``for`` loop whose element has no adjoint);
-    tests of ``if`` and ``while`` add to none, nor does a write into a container (``c[i] = v``, ``c.append(v)``) to ``c``'s.
+    adjoint, or one that may be skipped; a ``for`` loop whose element has no adjoint), and
+    only to those in ``adds_to[id(statement)]`` where that is given (``np.zeros_like(w)``
+    reads ``w`` but adds nothing to its adjoint); a ``for`` loop adds to its iterable's
+    in a pass; tests of ``if`` and ``while`` add to none, nor does a write into a container (``c[i] = v``, ``c.append(v)``) to ``c``'s.
 
     >>> body = gast.parse("for i in r:\\n    y = x\\n    z = y\\nreturn z").body
     >>> [sorted(read_before_rebound(body)[id(s)]) for s in body[0].body]
-    [['r', 'y'], ['r']]
+    [['y'], []]
 
-    (``z`` is bound again by the next pass before anything reads it.)
+    (``z`` is bound again by the next pass before anything reads it; ``r`` is read by a
+    next pass, which may not come.)
     """
     module = gast.Module(body=body, type_ignores=[])
     universe = {n.id for n in walk(module) if isinstance(n, gast.Name)}
@@ -329,7 +334,7 @@ def read_before_rebound(body: list[gast.stmt], ignored=frozenset()) -> dict[int,
                 exits.append(read)
                 start = block(statement.body, set(head)) - target
                 exits.pop()
-                new_head = (start & read) | head_reads
+                new_head = (start | head_reads) & read  # the element's, only in a pass
                 if new_head == head:
                     return head
                 head = new_head
@@ -338,6 +343,11 @@ def read_before_rebound(body: list[gast.stmt], ignored=frozenset()) -> dict[int,
         if isinstance(statement, gast.Return):
             return loads(statement)
         result[id(statement)] = set(read)
+        if adds_to is not None and id(statement) in adds_to and id(statement) not in ignored:
+            bound = (
+                names_bound(statement.targets[0]) if isinstance(statement, gast.Assign) else set()
+            )
+            return (read - bound) | adds_to[id(statement)]
         bound = set()
         if isinstance(statement, gast.Assign) and isinstance(statement.targets[0], gast.Name):
             bound = names_bound(statement.targets[0])

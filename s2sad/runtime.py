@@ -149,11 +149,13 @@ def is_zero(value) -> bool:
 
 def seed_parts(g, value):
     """The seed for a helper's tuple result ``value``: the parts nothing read (seed 0.0)
-    become zeros of the part's shape, so the helper's adjoint sees the shapes it made."""
+    become zeros of the part's shape, so the helper's adjoint sees the shapes it made (a
+    part that is a number or a container keeps 0.0, which its adjoint takes)."""
     if is_zero(g):
         g = [0.0] * len(value)
     return tuple(
-        np.zeros(np.shape(part)) if is_zero(d) and np.ndim(part) else d for d, part in zip(g, value)
+        np.zeros(part.shape) if is_zero(d) and isinstance(part, np.ndarray) else d
+        for d, part in zip(g, value)
     )
 
 

@@ -114,21 +114,46 @@ def plan_tape(body: list[gast.stmt], uses: dict[int, Uses], parameters: set[str]
     return analysis.plan
 
 
+#: what makes a view of its operand (by name: a wrong guess only costs a push)
+_VIEW_ATTRIBUTES = frozenset({"T", "mT", "real", "imag", "flat"})
+_VIEW_CALLS = frozenset(
+    {"reshape", "ravel", "transpose", "view", "squeeze", "swapaxes", "diagonal", "expand_dims"}
+    | {"asarray", "atleast_1d", "atleast_2d", "broadcast_to", "moveaxis"}
+)
+
+
 def _copies(body: list[gast.stmt]) -> dict[str, frozenset[str]]:
-    """For each name in a copy ``a = b``, the names that may hold the same object (an
-    in-place write through one changes what the adjoint reads through the others)."""
+    """For each name bound to a copy or a view of another (``a = b``, ``a = b.T``,
+    ``a = b[1:]``, ``a = b.reshape(...)``), the names that may share its memory: an
+    in-place write through one changes what the adjoint reads through the others."""
     groups: dict[str, frozenset[str]] = {}
     for node in walk(gast.Module(body=body, type_ignores=[])):
-        if (
-            isinstance(node, gast.Assign)
-            and isinstance(node.targets[0], gast.Name)
-            and isinstance(node.value, gast.Name)
-        ):
-            a, b = node.targets[0].id, node.value.id
-            merged = groups.get(a, frozenset({a})) | groups.get(b, frozenset({b}))
-            for name in merged:
-                groups[name] = merged
+        if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
+            a = node.targets[0].id
+            for b in _viewed(node.value):
+                merged = groups.get(a, frozenset({a})) | groups.get(b, frozenset({b}))
+                for name in merged:
+                    groups[name] = merged
     return groups
+
+
+def _viewed(value) -> list[str]:
+    """The names whose memory ``value`` may be (a view of)."""
+    if isinstance(value, gast.Name):
+        return [value.id]
+    if isinstance(value, gast.IfExp):
+        return _viewed(value.body) + _viewed(value.orelse)
+    if isinstance(value, gast.Subscript) or (
+        isinstance(value, gast.Attribute) and value.attr in _VIEW_ATTRIBUTES
+    ):
+        return _viewed(value.value)
+    if isinstance(value, gast.Call):
+        func = value.func
+        name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", None)
+        if name in _VIEW_CALLS:
+            viewed = _viewed(func.value) if isinstance(func, gast.Attribute) else []
+            return viewed + (_viewed(value.args[0]) if value.args else [])
+    return []
 
 
 class _Analysis:

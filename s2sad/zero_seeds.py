@@ -43,6 +43,7 @@ class ZeroSeeds:
         reverse = self.reverse
         adjoints = reverse.adjoints
         statements, parts = [], set()
+        adds_to: dict[int, set[str]] = {}
         containers = containers_built(body)
         for statement in walk_statements(body):
             if isinstance(statement, (gast.If, gast.For, gast.While)):
@@ -53,6 +54,9 @@ class ZeroSeeds:
             if name is None or not self.has_adjoint(statement):
                 continue
             statements.append((statement, name))
+            plan = reverse.plans.get(id(statement))
+            if plan is not None:  # the operands its adjoint adds to
+                adds_to[id(statement)] = {c.operand for c in plan.contributions}
             if isinstance(statement.value, (gast.Tuple, gast.List, gast.Dict)):
                 parts |= loads(statement.value)
             elif write is not None and name in containers:
@@ -68,7 +72,7 @@ class ZeroSeeds:
         # a statement whose seed may be 0.0 may be skipped: its reads do not count either
         maybe: set[int] = set()
         while True:
-            self.read_after = read_before_rebound(whole, silent | maybe)
+            self.read_after = read_before_rebound(whole, silent | maybe, adds_to)
             grown = {
                 id(s)
                 for s, name in statements

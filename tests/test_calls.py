@@ -213,3 +213,16 @@ def passes_a_reshaped_array_to_a_rebinding_helper(x, y):
 def test_a_helper_rebinding_an_ignored_argument_gives_zeros_of_the_passed_shape():
     x, y = np.full((2, 2), 0.3), np.linspace(0.1, 0.4, 4)
     assert check_grad(passes_a_reshaped_array_to_a_rebinding_helper, x, y, wrt=(0, 1)) < 1e-6
+
+
+def sum_and_ragged_parts(v):
+    return np.sum(v), (v * 2.0, v[:2])
+
+
+def ignores_the_ragged_part(x):
+    a, t = sum_and_ragged_parts(x[:3])
+    return a
+
+
+def test_an_ignored_part_that_is_a_tuple_of_arrays_keeps_its_zero_seed():
+    assert check_grad(ignores_the_ragged_part, np.array([0.1, 0.2, 0.3, 0.4])) < 1e-6

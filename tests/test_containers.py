@@ -287,3 +287,18 @@ def test_writing_into_a_copy_keeps_what_the_original_adjoint_reads():
     x = np.array([0.6, 0.64, -0.8])
     for n in (0, 3):
         assert check_grad(overwrite_a_chosen_max, x, 0.0, n, wrt=(0, 1)) < 1e-6
+
+
+C5 = np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.6]])
+
+
+def write_into_the_base_of_a_read_view(x):
+    v = np.tanh(x[0] * C5).T
+    t = v.T  # a view of v, which the adjoint of t ** 3 reads
+    s = np.sum(t**3)
+    v[:, 0] = x[1]
+    return s
+
+
+def test_writing_into_an_array_keeps_what_the_adjoint_reads_through_a_view():
+    assert check_grad(write_into_the_base_of_a_read_view, np.array([0.7, 0.2])) < 1e-6

@@ -349,3 +349,42 @@ def test_values_bound_again_before_they_are_read():
 def test_a_loop_reading_every_value_it_binds_has_no_zero_guards():
     source = s2sad.grad(rnn, wrt=(0, 1, 3)).source
     assert "is_zero" not in source
+
+
+def zeros_like_reads_no_adjoint(x, n):
+    w = C3 @ x[:3]
+    u = w[:2]
+    acc = np.zeros_like(w)  # reads w, adds nothing to its adjoint
+    if n > 0:
+        acc = acc + np.sum(u) * x[:3]
+    return np.sum(acc) + np.sum(x)
+
+
+def where_condition_in_a_loop(x):
+    s = 0.0
+    for i in range(3):
+        w = C3 @ x[:3]
+        s = s + np.sum(np.where(w, x[:3], 0.0))  # w as a condition carries no gradient
+    return np.sum(w) + s
+
+
+def loop_over_rows_that_may_not_run(x, n):
+    xs = np.expand_dims(x[:n], 1)
+    s = 0.0
+    for v in xs:
+        s = s + np.sum(v)
+    return s + np.sum(x)
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (zeros_like_reads_no_adjoint, (0,)),
+        (zeros_like_reads_no_adjoint, (1,)),
+        (where_condition_in_a_loop, ()),
+        (loop_over_rows_that_may_not_run, (0,)),
+        (loop_over_rows_that_may_not_run, (3,)),
+    ],
+)
+def test_seeds_that_may_stay_zero_where_reads_add_nothing(f, args):
+    assert check_grad(f, np.array([0.1, 0.2, 0.3, 0.4]), *args) < 1e-6

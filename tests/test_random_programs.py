@@ -18,10 +18,11 @@ FIXED_SEEDS = list(range(100))
 
 #: seeds beyond the fixed range that found s2sad bugs, kept as regression tests: an
 #: adjoint seed still 0.0 where a rule needs its shape (103, 152, 159, 177, 190, 291),
-#: an in-place write through a copy of a max's result (198), an adjoint loop left with
+#: reads that add nothing to an adjoint (3190, 9541), an in-place write through a copy of a
+#: max's result (198) or through a view (9919), an adjoint loop left with
 #: nothing to do once it iterates over its tape (128), a helper that rebinds a parameter it
-#: ignores (222)
-FOUND_SEEDS = [103, 128, 152, 159, 177, 190, 198, 222, 291]
+#: ignores (222, 2601)
+FOUND_SEEDS = [103, 128, 152, 159, 177, 190, 198, 222, 291, 2601, 3190, 9541, 9919]
 
 #: programs s2sad still refuses or gets wrong; strict, so that a fix shows up
 KNOWN_FAILURES = [
