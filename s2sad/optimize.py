@@ -47,6 +47,7 @@ import dataclasses
 import gast
 
 from . import runtime
+from .accumulation import merge_updates
 from .assembly import Derivative
 from .dataflow import Effects, inner_blocks, liveness, names_bound
 from .folding import fold_changed, fold_in_place
@@ -229,6 +230,7 @@ class _Optimizer:
             for inner in inner_blocks(statement):
                 changed |= self.simplify_block(inner, live)
         changed |= substitute_block(block, self.effects, live.get(id(block), set()), self.policy)
+        changed |= bool(merge_updates(block, self.effects, self.derivative.shapes, self.resolve))
         for statement in block:
             version = (statement, self.effects.changes.get(id(statement), 0))
             if self.folded.get(id(statement)) == version:

@@ -249,3 +249,21 @@ def test_optimised_value_and_grad_keeps_the_value(case):
     plain_value, _ = s2sad.value_and_grad(f, wrt, optimize=False)(*args)
     assert value == pytest.approx(f(*args), rel=1e-12)
     assert plain_value == pytest.approx(f(*args), rel=1e-12)
+
+
+def test_two_updates_of_one_slice_become_one():
+    x = np.linspace(-1.0, 1.5, 6)
+    source = s2sad.grad(rosenbrock).source_for(x)
+    assert source.count("add_at(") == 2  # x[:-1] once (two terms summed), x[1:] once
+    assert check_grad(rosenbrock, x) < 1e-6
+
+
+def two_reads_of_a_list_slice(xs):
+    a, b = xs[0:2]
+    c, d = xs[0:2]
+    return a * d + b * c
+
+
+def test_updates_of_a_list_are_not_summed_into_one():
+    # for a list ``+`` would concatenate the parts: each update stays on its own
+    assert check_grad(two_reads_of_a_list_slice, [0.3, 0.7, 1.1]) < 1e-6
