@@ -55,7 +55,7 @@ from .forward_substitution import Policy, substitute_block
 from .parse import UNRESOLVED
 from .rules import lookup
 from .seeds import fold_seeds
-from .syntax import Comment, clone, loads, walk
+from .syntax import Comment, loads, walk
 from .tape_loops import iterate_tapes
 from .zero_propagation import ZeroPropagation
 
@@ -78,8 +78,9 @@ _MAX_ROUNDS = 12
 
 
 def optimize(derivative: Derivative) -> Derivative:
-    """An equivalent derivative with fewer, simpler statements."""
-    tree = clone(derivative.tree)
+    """An equivalent derivative with fewer, simpler statements (``derivative``'s tree is
+    rewritten in place: the pipeline has no other use for it)."""
+    tree = derivative.tree
     optimizer = _Optimizer(derivative, tree)
     for _ in range(_MAX_ROUNDS):
         changed = optimizer.propagate_zeros()
