@@ -301,7 +301,8 @@ def read_before_rebound(
     adjoint, or one that may be skipped; a ``for`` loop whose element has no adjoint), and
     only to those in ``adds_to[id(statement)]`` where that is given (``np.zeros_like(w)``
     reads ``w`` but adds nothing to its adjoint); a ``for`` loop adds to its iterable's
-    in a pass; tests of ``if`` and ``while`` add to none, nor does a write into a container (``c[i] = v``, ``c.append(v)``) to ``c``'s.
+    in a pass; tests of ``if`` and ``while`` add to none, nor does a write into a container
+    (``c[i] = v``, ``c.append(v)``) to ``c``'s.
 
     >>> body = gast.parse("for i in r:\\n    y = x\\n    z = y\\nreturn z").body
     >>> [sorted(read_before_rebound(body)[id(s)]) for s in body[0].body]

@@ -26,9 +26,9 @@ def derive(
     """The derivative tree of ``function``; ``wrt`` as accepted by ``s2sad.grad``.
 
     ``kinds`` holds (parameter, kind) pairs for the calls this derivative serves: "number"
-    for a Python number, "scalar" for a NumPy scalar, ("array", ndim, ones) for an array of known rank (parameters
-    annotated ``float`` or ``int`` count as numbers too); the generated code then sums
-    broadcast adjoints over exactly the right axes, or not at all.
+    for a Python number, "scalar" for a NumPy scalar, ("array", ndim, ones) for an array
+    of known rank (parameters annotated ``float`` or ``int`` count as numbers too); the
+    generated code then sums broadcast adjoints over exactly the right axes, or not at all.
     """
     from .api import resolve_wrt  # argument checking lives with the public API
 

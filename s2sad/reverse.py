@@ -96,8 +96,8 @@ def reverse(
     """The reverse-mode derivative of ``function`` with respect to the parameters ``wrt``.
 
     The derivative returns one gradient, or a tuple of them when ``as_tuple``. ``kinds``
-    says which parameters are numbers ("number", "scalar") or arrays of known rank, which lets the derivative skip
-    un-broadcasting where shapes provably agree.
+    says which parameters are numbers ("number", "scalar") or arrays of known rank, which
+    lets the derivative skip un-broadcasting where shapes provably agree.
     """
     return _ReverseMode(function, activity, wrt, mode, as_tuple, kinds or {}).run()
 

@@ -15,7 +15,8 @@ it, and ``t`` itself when nothing else reads it (in Rosenbrock, the whole summan
 ... ''')
 >>> n = (Dim("x.0"),)
 >>> resolve = {"np.broadcast_to": np.broadcast_to, "np.shape": np.shape}
->>> changed = fold_seeds(tree.body, {"t": n, "u": n, "v": n}, lambda node: resolve.get(to_source(node)))
+>>> lookup = lambda node: resolve.get(to_source(node))
+>>> changed = fold_seeds(tree.body, {"t": n, "u": n, "v": n}, lookup)
 >>> print(to_source(tree))
 dt = np.broadcast_to(1.0, np.shape(t))
 du = 1.0 * 2 * u
