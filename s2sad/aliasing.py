@@ -42,11 +42,11 @@ from .primitives import is_user_function
 from .syntax import load, loads, operator_symbol, walk
 
 #: attributes and methods whose result may share memory with the array they are read from
-_VIEW_ATTRIBUTES = frozenset({"T", "real", "imag", "flat", "mT"})
-_VIEW_METHODS = frozenset(
+VIEW_ATTRIBUTES = frozenset({"T", "real", "imag", "flat", "mT"})
+VIEW_METHODS = frozenset(
     {"reshape", "ravel", "transpose", "view", "squeeze", "swapaxes", "diagonal", "__getitem__"}
 )
-_VIEW_FUNCTIONS = (
+VIEW_FUNCTIONS = (
     np.reshape,
     np.ravel,
     np.transpose,
@@ -117,7 +117,7 @@ class _Check:
                     *(self.part(o, index.value) for o in self.held(value.value, state))
                 )
             return self.held(value.value, state)
-        if isinstance(value, gast.Attribute) and value.attr in _VIEW_ATTRIBUTES:
+        if isinstance(value, gast.Attribute) and value.attr in VIEW_ATTRIBUTES:
             return self.held(value.value, state)
         if isinstance(value, (gast.Tuple, gast.List, gast.Dict)):
             elements = value.values if isinstance(value, gast.Dict) else value.elts
@@ -128,11 +128,11 @@ class _Check:
             return self.held(value.body, state) | self.held(value.orelse, state)
         if isinstance(value, gast.Call):
             func = value.func
-            if isinstance(func, gast.Attribute) and func.attr in _VIEW_METHODS:
+            if isinstance(func, gast.Attribute) and func.attr in VIEW_METHODS:
                 if self.parsed.resolve(func.value) is UNRESOLVED:
                     return self.held(func.value, state)
             function = self.parsed.resolve(func)
-            if any(function is f for f in _VIEW_FUNCTIONS) and value.args:
+            if any(function is f for f in VIEW_FUNCTIONS) and value.args:
                 return self.held(value.args[0], state)
             if returns_tuple(function):  # a, b = helper(...): two new arrays
                 self.parts[id(statement)] = None

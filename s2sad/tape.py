@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import gast
 
+from .aliasing import VIEW_ATTRIBUTES, VIEW_FUNCTIONS, VIEW_METHODS
 from .syntax import walk
 
 
@@ -114,12 +115,8 @@ def plan_tape(body: list[gast.stmt], uses: dict[int, Uses], parameters: set[str]
     return analysis.plan
 
 
-#: what makes a view of its operand (by name: a wrong guess only costs a push)
-_VIEW_ATTRIBUTES = frozenset({"T", "mT", "real", "imag", "flat"})
-_VIEW_CALLS = frozenset(
-    {"reshape", "ravel", "transpose", "view", "squeeze", "swapaxes", "diagonal", "expand_dims"}
-    | {"asarray", "atleast_1d", "atleast_2d", "broadcast_to", "moveaxis"}
-)
+#: calls that may give a view of their operand, by name (a wrong guess costs a push)
+_VIEW_CALLS = VIEW_METHODS | {function.__name__ for function in VIEW_FUNCTIONS}
 
 
 def _copies(body: list[gast.stmt]) -> dict[str, frozenset[str]]:
@@ -144,7 +141,7 @@ def _viewed(value) -> list[str]:
     if isinstance(value, gast.IfExp):
         return _viewed(value.body) + _viewed(value.orelse)
     if isinstance(value, gast.Subscript) or (
-        isinstance(value, gast.Attribute) and value.attr in _VIEW_ATTRIBUTES
+        isinstance(value, gast.Attribute) and value.attr in VIEW_ATTRIBUTES
     ):
         return _viewed(value.value)
     if isinstance(value, gast.Call):

@@ -18,7 +18,7 @@ from typing import Callable
 
 import gast
 
-from .syntax import Comment, load, loads, store, walk
+from .syntax import Comment, load, loads, names_stored, store, walk
 
 
 def iterate_tapes(tree: gast.FunctionDef, builtin: Callable[[str], bool]) -> bool:
@@ -49,13 +49,13 @@ def _iterate(tree: gast.FunctionDef, tape: str) -> bool:
         return False
     value = pop.targets[0].id
     before = loop.body[: loop.body.index(pop)]
-    if any(value in loads(s) or _binds(s, value) for s in before):
+    if any(value in loads(s) or value in names_stored(s) for s in before):
         return False  # the pass must not see the value before the pop gave it
     if not isinstance(loop.target, gast.Name) or not _counts_passes(loop.iter):
         return False
     rest = [s for s in loop.body if s is not pop]
     index = loop.target.id
-    if any(index in loads(s) or _binds(s, index) for s in rest):
+    if any(index in loads(s) or index in names_stored(s) for s in rest):
         return False
     counter = _counter(loop.iter)
     loop.body = rest if any(not isinstance(s, Comment) for s in rest) else [*rest, gast.Pass()]
@@ -130,11 +130,4 @@ def _is_pop(statement, tape: str) -> bool:
         isinstance(statement, gast.Assign)
         and isinstance(statement.targets[0], gast.Name)
         and _is_method_call(statement.value, tape, "pop", 0)
-    )
-
-
-def _binds(statement, name: str) -> bool:
-    return any(
-        isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Store)
-        for n in walk(statement)
     )
