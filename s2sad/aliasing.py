@@ -36,10 +36,11 @@ import gast
 import numpy as np
 
 from . import cache
+from .dataflow import MUTATING_METHODS, Effects, live_after
 from .errors import S2SADError, UnsupportedSyntaxError
 from .parse import UNRESOLVED, parse_function
 from .primitives import is_user_function
-from .syntax import load, loads, operator_symbol, walk
+from .syntax import load, operator_symbol, walk
 
 #: attributes and methods whose result may share memory with the array they are read from
 VIEW_ATTRIBUTES = frozenset({"T", "real", "imag", "flat", "mT"})
@@ -60,24 +61,8 @@ VIEW_FUNCTIONS = (
     np.moveaxis,
     np.diagonal,
 )
-#: methods that change their object in place
-_MUTATING_METHODS = frozenset(
-    {
-        "append",
-        "extend",
-        "insert",
-        "pop",
-        "remove",
-        "clear",
-        "sort",
-        "reverse",
-        "fill",
-        "update",
-        "setdefault",
-    }
-)
 #: methods that change a list or dict itself, not the arrays it holds
-_LIST_METHODS = _MUTATING_METHODS - {"fill"}
+_LIST_METHODS = MUTATING_METHODS - {"fill", "resize"}
 
 Objects = frozenset  # abstract objects a name may hold: arguments' and statements' values
 
@@ -96,7 +81,7 @@ class _Check:
         body = function.tree.body
         self.lists = containers_built(body)
         self.locals = {n.id for n in walk(function.tree) if isinstance(n, gast.Name)}
-        self.live = _live_after(body)
+        self.live = live_after(body, Effects(lambda call: False, self.locals))
         self.exits: list[list] = []  # per enclosing loop: states at its breaks
         #: a tuple or list a statement made → what each element holds (None: new arrays)
         self.parts: dict[object, list | None] = {}
@@ -172,7 +157,7 @@ class _Check:
             return self.assign(statement, dict(state))
         if isinstance(statement, gast.Expr) and isinstance(statement.value, gast.Call):
             func = statement.value.func
-            if isinstance(func, gast.Attribute) and func.attr in _MUTATING_METHODS:
+            if isinstance(func, gast.Attribute) and func.attr in MUTATING_METHODS:
                 root = _root(func.value)
                 if root in self.lists and isinstance(func.value, gast.Name):
                     if func.attr in _LIST_METHODS:  # lst.append(v): lst now holds v
@@ -307,47 +292,6 @@ def _join(*states):
         for name, objects in other.items():
             joined[name] = joined.get(name, Objects()) | objects
     return joined
-
-
-def _live_after(body: list) -> dict[int, set[str]]:
-    """For each simple statement, the names read after it (on some path)."""
-    result: dict[int, set[str]] = {}
-    exits: list[set[str]] = []
-
-    def block(statements, live: set[str]) -> set[str]:
-        for statement in reversed(statements):
-            live = one(statement, live)
-        return live
-
-    def one(statement, live: set[str]) -> set[str]:
-        if isinstance(statement, gast.If):
-            return (
-                block(statement.body, set(live))
-                | block(statement.orelse, set(live))
-                | (loads(statement.test))
-            )
-        if isinstance(statement, (gast.For, gast.While)):
-            header = loads(statement.iter if isinstance(statement, gast.For) else statement.test)
-            after = set(live)
-            head = after | header
-            while True:
-                exits.append(after)
-                start = block(statement.body, set(head))
-                exits.pop()
-                new_head = head | start
-                if new_head == head:
-                    return head
-                head = new_head
-        if isinstance(statement, gast.Break):
-            return set(exits[-1]) if exits else set(live)
-        result[id(statement)] = set(live)
-        bound = set()
-        if isinstance(statement, gast.Assign) and isinstance(statement.targets[0], gast.Name):
-            bound = _names(statement.targets[0])
-        return (live - bound) | loads(statement)
-
-    block(body, set())
-    return result
 
 
 def containers_built(body) -> set[str]:

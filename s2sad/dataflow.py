@@ -222,10 +222,23 @@ def liveness(body: list[gast.stmt], effects: Effects) -> dict[int, set[str]]:
     return result
 
 
+def live_after(body: list[gast.stmt], effects: Effects) -> dict[int, set[str]]:
+    """For each simple statement (keyed by ``id``), every name live just after it."""
+    after: dict[int, set[str]] = {}
+    _Liveness(effects, {}, after).block(body, set())
+    return after
+
+
 class _Liveness:
-    def __init__(self, effects: Effects, result: dict[int, set[str]]):
+    def __init__(
+        self,
+        effects: Effects,
+        result: dict[int, set[str]],
+        after: dict[int, set[str]] | None = None,
+    ):
         self.effects = effects
         self.result = result
+        self.after = after  # when given: every name live after each simple statement
         self.loop_exits: list[set[str]] = []
 
     def block(self, statements, live: set[str]) -> set[str]:
@@ -248,6 +261,8 @@ class _Liveness:
         if isinstance(statement, gast.Return):
             return _loads(statement)
         effect = self.effects.of(statement)
+        if self.after is not None:
+            self.after[id(statement)] = set(live)
         if effect.binds:
             self.result[id(statement)] = effect.binds & live
         if isinstance(statement, gast.Assign) and not isinstance(statement.targets[0], gast.Name):
