@@ -22,6 +22,7 @@ from .syntax import (
     comment,
     const,
     expression_statement,
+    function_def,
     load,
     names_stored,
     walk,
@@ -136,16 +137,9 @@ class Assembly:
             args.kw_defaults.append(None)
         name = self.reverse.namer.fresh(f"{self.reverse.mode}_{tree.name}")
         docstring = expression_statement(const(self.docstring()), line)
-        derivative = gast.FunctionDef(
-            name=name,
-            args=args,
-            body=[docstring, *prologue, *primal, *middle, *adjoint, final],
-            decorator_list=[],
-            returns=None,
-            type_comment=None,
-            type_params=[],
+        derivative = function_def(
+            name, args, [docstring, *prologue, *primal, *middle, *adjoint, final], line
         )
-        derivative.lineno = line
         adjoints = set(self.reverse.namer.adjoint_names().values()) | self.reverse.saved
         temporaries = set(self.reverse.function.temporaries) | self.reverse.saved
         accumulators = {self.reverse.adjoint_name(n) for n in self.reverse.adjoints.accumulators}

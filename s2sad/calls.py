@@ -25,7 +25,17 @@ from .aliasing import returns_tuple
 from .broadcasting import analyze_shapes
 from .errors import S2SADError, UnsupportedSyntaxError
 from .shapes import ONE, Dim
-from .syntax import Comment, assign, clone, expression_statement, load, store, walk
+from .syntax import (
+    Comment,
+    assign,
+    clone,
+    expression_statement,
+    function_def,
+    load,
+    parameters,
+    store,
+    walk,
+)
 
 
 @dataclass(frozen=True)
@@ -260,7 +270,7 @@ def split_tree(derivative) -> tuple[gast.FunctionDef, gast.FunctionDef]:
         for r in residuals
         if r not in surely
     ]
-    forward = _function(
+    forward = function_def(
         f"{name}_forward",
         forward_args,
         [_doc(docstring, "Forward sweep"), *unset, *primal, forward_return],
@@ -268,15 +278,7 @@ def split_tree(derivative) -> tuple[gast.FunctionDef, gast.FunctionDef]:
     )
 
     saved_name = "saved" if "saved" not in available | _bound(adjoint) else f"saved_{name}"
-    backward_args = gast.arguments(
-        args=[_param(saved_name), _param(seed)],
-        posonlyargs=[],
-        vararg=None,
-        kwonlyargs=[],
-        kw_defaults=[],
-        kwarg=None,
-        defaults=[],
-    )
+    backward_args = parameters([saved_name, seed])
     unpack = []
     if residuals:
         targets = gast.Tuple(elts=[store(r) for r in residuals], ctx=gast.Store())
@@ -284,7 +286,7 @@ def split_tree(derivative) -> tuple[gast.FunctionDef, gast.FunctionDef]:
         unpack[0].lineno = tree.lineno
     backward_return = gast.Return(value=clone(gradients))
     backward_return.lineno = final.lineno
-    backward = _function(
+    backward = function_def(
         f"{name}_backward",
         backward_args,
         [_doc(docstring, "Backward sweep"), *unpack, body[marker], *adjoint, backward_return],
@@ -304,24 +306,6 @@ def _located(node, line):
 def _doc(docstring, what: str):
     text = docstring.value.value.replace("Derivative of", f"{what} of the derivative of", 1)
     return expression_statement(gast.Constant(value=text, kind=None), docstring.lineno)
-
-
-def _param(name: str) -> gast.Name:
-    return gast.Name(id=name, ctx=gast.Param(), annotation=None, type_comment=None)
-
-
-def _function(name, args, body, line) -> gast.FunctionDef:
-    node = gast.FunctionDef(
-        name=name,
-        args=args,
-        body=body,
-        decorator_list=[],
-        returns=None,
-        type_comment=None,
-        type_params=[],
-    )
-    node.lineno = line
-    return node
 
 
 def _bound(statements) -> set[str]:

@@ -28,7 +28,7 @@ import gast
 
 from .assembly import ADJOINT_SWEEP, Derivative
 from .errors import Location
-from .syntax import Comment, to_source
+from .syntax import Comment, function_def, to_source
 
 _INDENT = "    "
 
@@ -53,16 +53,7 @@ class _Printer:
         self.last_line: int | None = None
 
     def function(self, tree: gast.FunctionDef) -> None:
-        header = gast.FunctionDef(
-            name=tree.name,
-            args=tree.args,
-            body=[gast.Pass()],
-            decorator_list=[],
-            returns=None,
-            type_comment=None,
-            type_params=[],
-        )
-        header.lineno = 1
+        header = function_def(tree.name, tree.args, [gast.Pass()], 1)
         self.lines.append(to_source(header).splitlines()[0])
         self.block(tree.body, 1)
 

@@ -30,7 +30,7 @@ import gast
 
 from .errors import UnsupportedSyntaxError
 from .parse import ParsedFunction, assigned_names
-from .syntax import clone, load, walk
+from .syntax import clone, function_def, load, parameters, walk
 
 
 @dataclass
@@ -72,22 +72,8 @@ def lift(node: gast.FunctionDef, parsed: ParsedFunction) -> Lifted:
         ):
             call.keywords += [gast.keyword(arg=n, value=load(n)) for n in captured]
     # compiled inside a factory, so that the function's own name reaches it (recursion)
-    factory = gast.FunctionDef(
-        name="s2sad_lifted",
-        args=gast.arguments(
-            args=[],
-            posonlyargs=[],
-            vararg=None,
-            kwonlyargs=[],
-            kw_defaults=[],
-            kwarg=None,
-            defaults=[],
-        ),
-        body=[lifted, gast.Return(value=load(node.name))],
-        decorator_list=[],
-        returns=None,
-        type_comment=None,
-        type_params=[],
+    factory = function_def(
+        "s2sad_lifted", parameters([]), [lifted, gast.Return(value=load(node.name))]
     )
     gast.copy_location(factory, node)
     module = gast.gast_to_ast(gast.Module(body=[factory], type_ignores=[]))

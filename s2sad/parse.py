@@ -25,6 +25,7 @@ from typing import Any, Callable
 import gast
 
 from .errors import Location, SourceUnavailableError, UnsupportedSyntaxError
+from .syntax import function_def
 
 
 class _Unresolved:
@@ -267,15 +268,7 @@ def _find_definition(source: str, function: Callable, where: Location) -> gast.F
         )
     body = [gast.Return(value=lam.body)]
     gast.copy_location(body[0], lam)
-    definition = gast.FunctionDef(
-        name="lambda_",
-        args=lam.args,
-        body=body,
-        decorator_list=[],
-        returns=None,
-        type_comment=None,
-        type_params=[],
-    )
+    definition = function_def("lambda_", lam.args, body)
     return gast.copy_location(definition, lam)
 
 

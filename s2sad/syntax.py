@@ -69,6 +69,37 @@ def assign(target: str | gast.expr, value: gast.expr, line: int | None = None) -
     return node
 
 
+def parameters(names: list[str]) -> gast.arguments:
+    """Plain positional parameters ``names``."""
+    return gast.arguments(
+        args=[gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None) for n in names],
+        posonlyargs=[],
+        vararg=None,
+        kwonlyargs=[],
+        kw_defaults=[],
+        kwarg=None,
+        defaults=[],
+    )
+
+
+def function_def(
+    name: str, args: gast.arguments, body: list, line: int | None = None
+) -> gast.FunctionDef:
+    """``def name(args): body``, undecorated and unannotated."""
+    node = gast.FunctionDef(
+        name=name,
+        args=args,
+        body=body,
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
+    )
+    if line is not None:
+        node.lineno = line
+    return node
+
+
 def expression_statement(value: gast.expr, line: int | None = None) -> gast.Expr:
     node = gast.Expr(value=value)
     if line is not None:
