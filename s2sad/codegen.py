@@ -224,27 +224,26 @@ def compile_function(
     line numbers stay those of ``tree_source``, registered in linecache under ``filename``."""
     module = ast.parse(tree_source, filename=filename)
     inner = module.body[0]
+    at = {"lineno": 1, "col_offset": 0, "end_lineno": 1, "end_col_offset": 0}
     fields = dict(
         name="s2sad_factory",
         args=ast.arguments(
             posonlyargs=[],
-            args=[ast.arg(arg=n) for n in sorted(closure_names)],
+            args=[ast.arg(arg=n, **at) for n in sorted(closure_names)],
             vararg=None,
             kwonlyargs=[],
             kw_defaults=[],
             kwarg=None,
             defaults=[],
         ),
-        body=[inner, ast.Return(value=ast.Name(id=inner.name, ctx=ast.Load()))],
+        body=[inner, ast.Return(value=ast.Name(id=inner.name, ctx=ast.Load(), **at), **at)],
         decorator_list=[],
         returns=None,
-        lineno=1,
-        col_offset=0,
+        **at,
     )
     if "type_params" in ast.FunctionDef._fields:  # Python 3.12+
         fields["type_params"] = []
-    factory = ast.FunctionDef(**fields)
-    ast.fix_missing_locations(factory)
+    factory = ast.FunctionDef(**fields)  # located by hand: fix_missing_locations walks it all
     code = compile(ast.Module(body=[factory], type_ignores=[]), filename, "exec")
     linecache.cache[filename] = (len(tree_source), None, tree_source.splitlines(True), filename)
     return _find_code(_find_code(code, "s2sad_factory"), name)

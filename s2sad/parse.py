@@ -166,7 +166,6 @@ def parse_function(function: Callable) -> ParsedFunction:
         lines = _lambda_lines(code, lines, first_line)
     source = textwrap.dedent("".join(lines))
     tree = _find_definition(source, function, Location(filename, first_line))
-    gast.increment_lineno(tree, first_line - 1)
     tree.decorator_list = []
     closure = _closure_values(function)
     return ParsedFunction(
@@ -202,19 +201,27 @@ def _closure_values(function) -> dict[str, Any]:
 def assigned_names(function: gast.FunctionDef) -> set[str]:
     """Parameters and every name the function body binds (not nested functions' bodies)."""
     names = {arg.id for arg in _parameters(function.args)}
+    scopes = (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef)
     todo = list(function.body)
     while todo:
         node = todo.pop()
-        if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef, gast.ClassDef)):
+        if isinstance(node, gast.Name):
+            if isinstance(node.ctx, gast.Store):
+                names.add(node.id)
+            continue
+        if isinstance(node, scopes):
             names.add(node.name)
             continue
         if isinstance(node, gast.Lambda):
             continue
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-            names.add(node.id)
         if isinstance(node, (gast.Import, gast.ImportFrom)):
             names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-        todo.extend(gast.iter_child_nodes(node))
+        for name in node._fields:
+            child = getattr(node, name, None)
+            if child.__class__ is list:
+                todo.extend(item for item in child if isinstance(item, gast.AST))
+            elif isinstance(child, gast.AST):
+                todo.append(child)
     return names
 
 
@@ -225,14 +232,15 @@ def _parameters(args: gast.arguments) -> list[gast.Name]:
 
 
 def _find_definition(source: str, function: Callable, where: Location) -> gast.FunctionDef:
-    """The FunctionDef (or lambda, turned into a FunctionDef) that defines ``function``."""
+    """The FunctionDef (or lambda, turned into a FunctionDef) that defines ``function``,
+    numbered by the lines of its file (``source`` starts at line ``where.line``)."""
+    above = "\n" * (where.line - 1)  # cheaper than renumbering the tree afterwards
     try:
-        module = gast.parse(source)
+        module = gast.parse(above + source)
     except SyntaxError:
         # A lambda in the middle of an expression spanning lines: retry as an expression.
         try:
-            module = gast.parse(f"(\n{source}\n)")
-            gast.increment_lineno(module, -1)
+            module = gast.parse(f"{above}({source}\n)")
         except SyntaxError:
             raise SourceUnavailableError(
                 f"{where}: cannot parse the source of {function.__qualname__}"
@@ -261,7 +269,7 @@ def _find_definition(source: str, function: Callable, where: Location) -> gast.F
         )
     lam = candidates[0]
     last_line = max((line for _, _, line in code.co_lines() if line is not None), default=0)
-    lambda_last = where.line + getattr(lam.body, "end_lineno", 1) - 1
+    lambda_last = getattr(lam.body, "end_lineno", where.line)
     if lambda_last < last_line:
         raise SourceUnavailableError(
             f"{where}: cannot read the whole lambda being differentiated; write it as a `def`"

@@ -24,7 +24,7 @@ import gast
 
 from .parse import UNRESOLVED
 from .rules import Rule, lookup
-from .syntax import to_source
+from .syntax import dotted_source
 
 OPERATORS: dict[type, Callable] = {
     gast.Add: operator.add,
@@ -99,7 +99,7 @@ def classify(node: gast.expr, resolve: Resolver) -> Operation:
         return _primitive(OPERATORS[type(node.ops[0])], [node.left, *node.comparators])
     if isinstance(node, gast.Attribute):
         if resolve(node) is not UNRESOLVED:
-            return Operation("constant", name=to_source(node))
+            return Operation("constant", name=dotted_source(node))
         rule = lookup(("attribute", node.attr))
         if rule is None:
             return Operation("unknown", args=[node.value], name=f".{node.attr}")
@@ -133,9 +133,9 @@ def _call(node: gast.Call, resolve: Resolver) -> Operation:
                     "primitive", [func.value, *args], keywords, rule=rule, name=rule.display_name
                 )
             return Operation("unknown", [func.value, *args], keywords, name=f".{func.attr}()")
-        return Operation("unknown", args, keywords, name=to_source(func))
+        return Operation("unknown", args, keywords, name=dotted_source(func))
     rule = lookup(function)
-    display = to_source(func)
+    display = dotted_source(func)
     if rule is not None:
         return Operation("primitive", args, keywords, rule=rule, function=function, name=display)
     if is_user_function(function):

@@ -133,23 +133,52 @@ def parse_expr(text: str) -> gast.expr:
 
 
 def to_source(node: gast.AST) -> str:
-    """Python source for ``node`` (statements without a line number are printed too)."""
-    for child in walk(node):
-        if isinstance(child, gast.stmt) and getattr(child, "lineno", None) is None:
-            child.lineno = 0  # the unparser only uses it to look up type comments
-    return gast.unparse(_NegativeConstants().visit(node)).strip()
+    """Python source for ``node`` (statements without a line number are printed too).
+
+    ``Constant(-2.0)`` prints as ``-2.0``, which binds looser than ``**`` and ``.attr``;
+    such constants are first rewritten, in place, to a unary minus, for which the unparser
+    adds the parentheses it needs: ``(-2.0) ** 2``.
+    """
+    if _is_negative(node):
+        node = _negated(node)
+    stack = [node]
+    while stack:  # one pass: the line numbers the unparser wants, and negative constants
+        current = stack.pop()
+        if isinstance(current, gast.stmt) and getattr(current, "lineno", None) is None:
+            current.lineno = 0  # the unparser only uses it to look up type comments
+        for name in current._fields:
+            child = getattr(current, name, None)
+            if child.__class__ is list:
+                for index, item in enumerate(child):
+                    if _is_negative(item):
+                        child[index] = _negated(item)
+                    elif isinstance(item, gast.AST):
+                        stack.append(item)
+            elif _is_negative(child):
+                setattr(current, name, _negated(child))
+            elif isinstance(child, gast.AST):
+                stack.append(child)
+    return gast.unparse(node).strip()
 
 
-class _NegativeConstants(gast.NodeTransformer):
-    """``Constant(-2.0)`` prints as ``-2.0``, which binds looser than ``**`` and ``.attr``;
-    spelt as a unary minus the unparser adds the parentheses it needs: ``(-2.0) ** 2``.
-    (It rewrites the tree it prints, into an equivalent one.)"""
+def dotted_source(node: gast.expr) -> str:
+    """``to_source`` for a name or a chain of attributes (``np.linalg.norm``), faster."""
+    if isinstance(node, gast.Name):
+        return node.id
+    if isinstance(node, gast.Attribute) and isinstance(node.value, (gast.Name, gast.Attribute)):
+        return f"{dotted_source(node.value)}.{node.attr}"
+    return to_source(node)
 
-    def visit_Constant(self, node: gast.Constant):
-        value = node.value
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            return gast.UnaryOp(op=gast.USub(), operand=const(-value))
-        return node
+
+def _is_negative(node) -> bool:
+    if node.__class__ is not gast.Constant:
+        return False
+    value = node.value
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0
+
+
+def _negated(node: gast.Constant) -> gast.UnaryOp:
+    return gast.UnaryOp(op=gast.USub(), operand=const(-node.value))
 
 
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
