@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .activity import walk_statements
 from .normalize import NormalizedFunction
 from .syntax import (
     assign,
@@ -209,13 +208,13 @@ class Assembly:
 
     def adjoint_variables(self, body) -> list[str]:
         """Active names (and the wrt inputs) in order of first appearance."""
-        order = list(self.reverse.wrt)
-        for statement in walk_statements(body):
+        order = dict.fromkeys(self.reverse.wrt)
+        is_active = self.reverse.activity.is_active
+        for statement in body:  # a compound statement's walk covers its inner ones
             for node in walk(statement):
-                if isinstance(node, gast.Name) and self.reverse.activity.is_active(node.id):
-                    if node.id not in order:
-                        order.append(node.id)
-        return order
+                if isinstance(node, gast.Name) and node.id not in order and is_active(node.id):
+                    order[node.id] = None
+        return list(order)
 
     def docstring(self) -> str:
         parsed = self.reverse.parsed

@@ -195,7 +195,13 @@ _SMALL = 12  # nodes: an expression this small may merge into a later, non-adjac
 
 
 def _size(node) -> int:
-    return sum(1 for _ in walk(node))
+    """Nodes in ``node``, its context and operator markers counted too."""
+    size = 0
+    for child in walk(node):
+        size += 1
+        size += len(getattr(child, "ops", ()))  # a comparison's operators
+        size += hasattr(child, "ctx") + isinstance(getattr(child, "op", None), gast.AST)
+    return size
 
 
 def _any_between(positions, start: int, stop: int) -> bool:

@@ -203,21 +203,40 @@ def clone(node):
 
 def walk(node: gast.AST, into_functions: bool = True):
     """Every node inside ``node`` (a faster ``gast.walk``; the order is unspecified);
-    with ``into_functions=False``, not the insides of nested defs and lambdas."""
+    with ``into_functions=False``, not the insides of nested defs and lambdas.
+
+    Context and operator markers (``Load()``, ``Add()``, ...) are not yielded: no pass
+    looks for them on their own, and skipping them makes every walk a third shorter.
+    """
     stack = [node]
     pop, push, extend = stack.pop, stack.append, stack.extend
     ast, functions = gast.AST, (gast.FunctionDef, gast.Lambda)
+    children = _CHILD_FIELDS
     while stack:
         current = pop()
         yield current
         if not into_functions and current is not node and isinstance(current, functions):
             continue
-        for name in current._fields:
+        fields = children.get(current.__class__)
+        if fields is None:
+            fields = children[current.__class__] = _child_fields(current.__class__)
+        for name in fields:
             child = getattr(current, name, None)
             if child.__class__ is list:
                 extend([c for c in child if isinstance(c, ast)])
             elif isinstance(child, ast):
                 push(child)
+
+
+#: fields that never hold a node worth visiting: markers, names, comments
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "type_comment", "kind"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    if cls is gast.Constant:
+        return ()
+    return tuple(name for name in cls._fields if name not in _LEAF_FIELDS)
 
 
 def loads(node: gast.AST) -> set[str]:
