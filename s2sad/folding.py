@@ -14,7 +14,7 @@ import numbers
 
 import gast
 
-from .syntax import clone, const
+from .syntax import child_fields, clone, const
 
 
 def fold(node: gast.expr) -> gast.expr:
@@ -36,15 +36,33 @@ def fold_in_place(node: gast.expr) -> tuple[gast.expr, bool]:
     return folded, folder.changed
 
 
-class _Fold(gast.NodeTransformer):
+class _Fold:
+    """Folds bottom up, rewriting the tree it is given."""
+
     def __init__(self):
         self.changed = False
 
     def visit(self, node):
-        result = super().visit(node)
+        if node.__class__ is gast.BinOp:
+            result = self.visit_BinOp(node)
+        elif node.__class__ is gast.UnaryOp:
+            result = self.visit_UnaryOp(node)
+        else:
+            result = self.generic_visit(node)
         if result is not node:
             self.changed = True
         return result
+
+    def generic_visit(self, node):
+        for name in child_fields(node.__class__):
+            child = getattr(node, name, None)
+            if child.__class__ is list:
+                for index, item in enumerate(child):
+                    if isinstance(item, gast.AST):
+                        child[index] = self.visit(item)
+            elif isinstance(child, gast.AST):
+                setattr(node, name, self.visit(child))
+        return node
 
     def visit_BinOp(self, node: gast.BinOp):
         self.generic_visit(node)

@@ -51,6 +51,22 @@ class _Lower(gast.NodeTransformer):
         self.generic_visit(node)
         return node
 
+    def generic_visit(self, node):
+        """Visit the statements of ``node``'s blocks only: expressions hold no loops."""
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            block = getattr(node, name, None)
+            if block.__class__ is not list:
+                continue
+            rewritten = []
+            for statement in block:
+                result = self.visit(statement)
+                if isinstance(result, list):
+                    rewritten.extend(result)
+                elif result is not None:
+                    rewritten.append(result)
+            block[:] = rewritten
+        return node
+
     def builtin(self, name: str) -> str:
         """The name generated code can use for a builtin here (a fresh one, supplied by
         s2sad, when a local variable shadows it)."""

@@ -184,16 +184,34 @@ def _negated(node: gast.Constant) -> gast.UnaryOp:
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 
 
-def clone(node):
-    """A deep copy of a gast tree (faster than copy.deepcopy, which keeps a memo)."""
+def clone(node, replacements: dict[str, gast.expr] | None = None):
+    """A deep copy of a gast tree (faster than copy.deepcopy, which keeps a memo); with
+    ``replacements``, each loaded Name they map becomes a copy of its replacement.
+
+    Context and operator markers (``Load()``, ``Add()``) carry no data and are shared.
+    """
     if node.__class__ is list:
-        return [clone(item) for item in node]
+        return [clone(item, replacements) for item in node]
     if not isinstance(node, gast.AST):
         return node
-    new = node.__class__.__new__(node.__class__)
+    if (
+        replacements
+        and node.__class__ is gast.Name
+        and node.id in replacements
+        and isinstance(node.ctx, gast.Load)
+    ):
+        return clone(replacements[node.id])
+    cls = node.__class__
+    new = cls.__new__(cls)
     fields = new.__dict__
+    copied = _CHILD_FIELDS.get(cls) or child_fields(cls)
     for name in node._fields:
-        fields[name] = clone(getattr(node, name, None))
+        value = getattr(node, name, None)
+        if value.__class__ is list:
+            value = clone(value, replacements) if name in copied else list(value)
+        elif name in copied and isinstance(value, gast.AST):
+            value = clone(value, replacements)
+        fields[name] = value
     for name in _LOCATION:
         value = getattr(node, name, None)
         if value is not None:
@@ -217,9 +235,7 @@ def walk(node: gast.AST, into_functions: bool = True):
         yield current
         if not into_functions and current is not node and isinstance(current, functions):
             continue
-        fields = children.get(current.__class__)
-        if fields is None:
-            fields = children[current.__class__] = _child_fields(current.__class__)
+        fields = children.get(current.__class__) or child_fields(current.__class__)
         for name in fields:
             child = getattr(current, name, None)
             if child.__class__ is list:
@@ -233,10 +249,13 @@ _LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "type_comment", "kin
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _child_fields(cls: type) -> tuple[str, ...]:
-    if cls is gast.Constant:
-        return ()
-    return tuple(name for name in cls._fields if name not in _LEAF_FIELDS)
+def child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of node class ``cls`` that may hold nodes other than markers."""
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = () if cls is gast.Constant else tuple(set(cls._fields) - _LEAF_FIELDS)
+        fields = _CHILD_FIELDS[cls] = tuple(n for n in cls._fields if n in fields)
+    return fields
 
 
 def loads(node: gast.AST) -> set[str]:
@@ -297,17 +316,7 @@ def set_line(node: gast.AST, line: int | None) -> gast.AST:
 
 def substitute(tree: gast.AST, replacements: dict[str, gast.expr]) -> gast.AST:
     """A copy of ``tree`` with each loaded Name in ``replacements`` replaced by a copy."""
-    return _Substitute(replacements).visit(clone(tree))
-
-
-class _Substitute(gast.NodeTransformer):
-    def __init__(self, replacements: dict[str, gast.expr]):
-        self.replacements = replacements
-
-    def visit_Name(self, node: gast.Name):
-        if isinstance(node.ctx, gast.Load) and node.id in self.replacements:
-            return clone(self.replacements[node.id])
-        return node
+    return clone(tree, replacements)
 
 
 class Comment(gast.stmt):
