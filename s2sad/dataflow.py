@@ -328,46 +328,63 @@ def read_before_rebound(
     """
     module = gast.Module(body=body, type_ignores=[])
     universe = {n.id for n in walk(module) if isinstance(n, gast.Name)}
-    result: dict[int, set[str]] = {}
-    exits: list[set[str]] = []
+    walker = _ReadBeforeRebound(universe, ignored, adds_to)
+    walker.result[id(body)] = walker.block(body, set())
+    return walker.result
 
-    def block(statements, read: set[str]) -> set[str]:
+
+class _ReadBeforeRebound:
+    """The walk of :func:`read_before_rebound` (methods, not closures that refer to each
+    other, so that nothing of it waits for the garbage collector)."""
+
+    def __init__(self, universe: set[str], ignored, adds_to):
+        self.universe = universe
+        self.ignored = ignored
+        self.adds_to = adds_to
+        self.result: dict[int, set[str]] = {}
+        self.exits: list[set[str]] = []
+
+    def block(self, statements, read: set[str]) -> set[str]:
         for statement in reversed(statements):
-            read = one(statement, read)
+            read = self.one(statement, read)
         return read
 
-    def one(statement, read: set[str]) -> set[str]:
+    def one(self, statement, read: set[str]) -> set[str]:
         if isinstance(statement, gast.If):
-            return block(statement.body, set(read)) & block(statement.orelse, set(read))
+            return self.block(statement.body, set(read)) & self.block(statement.orelse, set(read))
         if isinstance(statement, (gast.For, gast.While)):
             head_reads, target = set(), set()
             if isinstance(statement, gast.For):  # its element's adjoint goes back to the iter
                 target = names_bound(statement.target)
-                if id(statement) not in ignored:
+                if id(statement) not in self.ignored:
                     head_reads = loads(statement.iter)
-            head = set(universe)  # the greatest fixpoint: shrink from everything
+            head = set(self.universe)  # the greatest fixpoint: shrink from everything
             while True:
-                exits.append(read)
-                start = block(statement.body, set(head)) - target
-                exits.pop()
+                self.exits.append(read)
+                start = self.block(statement.body, set(head)) - target
+                self.exits.pop()
                 new_head = (start | head_reads) & read  # the element's, only in a pass
                 if new_head == head:
                     return head
                 head = new_head
         if isinstance(statement, gast.Break):
-            return set(exits[-1]) if exits else set(read)
+            return set(self.exits[-1]) if self.exits else set(read)
         if isinstance(statement, gast.Return):
             return loads(statement)
-        result[id(statement)] = set(read)
-        if adds_to is not None and id(statement) in adds_to and id(statement) not in ignored:
+        self.result[id(statement)] = set(read)
+        if (
+            self.adds_to is not None
+            and id(statement) in self.adds_to
+            and id(statement) not in self.ignored
+        ):
             bound = (
                 names_bound(statement.targets[0]) if isinstance(statement, gast.Assign) else set()
             )
-            return (read - bound) | adds_to[id(statement)]
+            return (read - bound) | self.adds_to[id(statement)]
         bound = set()
         if isinstance(statement, gast.Assign) and isinstance(statement.targets[0], gast.Name):
             bound = names_bound(statement.targets[0])
-        if id(statement) in ignored:
+        if id(statement) in self.ignored:
             return read - bound
         if isinstance(statement, gast.Assign) and not bound:  # c[i] = v
             target = statement.targets[0]
@@ -381,6 +398,3 @@ def read_before_rebound(
         ):  # c.append(v)
             return read | set().union(*(loads(a) for a in call.args))
         return (read - bound) | loads(statement.value if bound else statement)
-
-    result[id(body)] = block(body, set())
-    return result

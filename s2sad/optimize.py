@@ -91,6 +91,7 @@ def optimize(derivative: Derivative) -> Derivative:
             break
     optimizer.restore_loop_tests(tree.body)
     iterate_tapes(tree, optimizer.is_builtin)
+    optimizer.effects = None  # it refers back to the optimizer: free both without a GC pass
     return dataclasses.replace(derivative, tree=tree)
 
 

@@ -99,7 +99,11 @@ def reverse(
     says which parameters are numbers ("number", "scalar") or arrays of known rank, which
     lets the derivative skip un-broadcasting where shapes provably agree.
     """
-    return _ReverseMode(function, activity, wrt, mode, as_tuple, kinds or {}).run()
+    reverse_mode = _ReverseMode(function, activity, wrt, mode, as_tuple, kinds or {})
+    try:
+        return reverse_mode.run()
+    finally:
+        reverse_mode.release()
 
 
 class _ReverseMode:
@@ -134,6 +138,13 @@ class _ReverseMode:
         check_aliasing(function, self.shapes)
         self.adjoints = Adjoints(self.parsed, body, activity, self.shapes, self.global_name)
         self.adjoints.calls = CallSites(self)
+
+    def release(self) -> None:
+        """Drop the parts that refer back to this object (the adjoint builders, call sites
+        and zero seeds), so that the analysis is freed by reference counting when the
+        derivative is built, not by a cyclic GC pass over every node of the function."""
+        self.adjoints = self.zero_seeds = None
+        self.plans.clear()
 
     def global_name(self, template_name: str) -> str:
         """The generated code's name for ``np``, ``math`` or a runtime helper."""
