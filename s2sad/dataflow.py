@@ -100,36 +100,36 @@ class Effects:
         self._memo.clear()
 
     def is_pure(self, node: gast.AST) -> bool:
-        for child in walk(node):
-            if isinstance(child, gast.Call) and not self.pure_call(child):
-                return False
-            if isinstance(
-                child, (gast.Yield, gast.YieldFrom, gast.Await, gast.NamedExpr, gast.Lambda)
-            ):
-                return False
-        return True
+        _, calls, opaque = _scan(node)
+        return self._pure(calls, opaque)
 
     def mutated_by(self, node: gast.AST) -> set[str] | _Everything:
         """Names whose objects the calls inside ``node`` may change."""
+        return self._mutated(_scan(node)[1])
+
+    def _pure(self, calls: list[gast.Call], opaque: bool) -> bool:
+        return not opaque and all(self.pure_call(call) for call in calls)
+
+    def _mutated(self, calls: list[gast.Call]) -> set[str] | _Everything:
         mutated: set[str] = set()
-        for child in walk(node):
-            if not isinstance(child, gast.Call) or self.pure_call(child):
+        for call in calls:
+            if self.pure_call(call):
                 continue
-            func = child.func
+            func = call.func
             if (
                 isinstance(func, gast.Attribute)
                 and isinstance(func.value, gast.Name)
                 and func.attr in MUTATING_METHODS
-                and all(_is_plain(a) for a in child.args)
+                and all(_is_plain(a) for a in call.args)
             ):
                 mutated.add(func.value.id)
             elif (
-                self.updates_first_argument(child)
-                and child.args
-                and isinstance(child.args[0], gast.Name)
-                and all(_is_plain(a) or isinstance(a, gast.Call) for a in child.args[1:])
+                self.updates_first_argument(call)
+                and call.args
+                and isinstance(call.args[0], gast.Name)
+                and all(_is_plain(a) or isinstance(a, gast.Call) for a in call.args[1:])
             ):
-                mutated.add(child.args[0].id)
+                mutated.add(call.args[0].id)
             else:
                 return EVERYTHING
         return mutated
@@ -175,25 +175,46 @@ class Effects:
             return Effect()
         if isinstance(statement, gast.Assign):
             target = statement.targets[0]
-            reads = _loads(statement.value)
+            reads, calls, opaque = _scan(statement.value)
             if isinstance(target, gast.Name):
-                if self.is_pure(statement.value):
+                if self._pure(calls, opaque):
                     return Effect(reads, {target.id}, set(), pure=True)
-                return Effect(reads, {target.id}, self.mutated_by(statement.value))
+                return Effect(reads, {target.id}, self._mutated(calls))
             reads |= _loads(target)
             container = _root_name(target)
-            mutated = self.mutated_by(statement.value)
+            mutated = self._mutated(calls)
             if mutated is not EVERYTHING and container is not None:
                 mutated = mutated | {container}
             binds = names_bound(target)
             return Effect(reads, binds, mutated if container else EVERYTHING)
         if isinstance(statement, gast.Expr):
-            return Effect(_loads(statement.value), set(), self.mutated_by(statement.value))
+            reads, calls, _ = _scan(statement.value)
+            return Effect(reads, set(), self._mutated(calls))
         return Effect(_loads(statement), set(), set(), barrier=True)
 
 
 def _is_plain(node) -> bool:
     return isinstance(node, (gast.Name, gast.Constant))
+
+
+_OPAQUE = (gast.Yield, gast.YieldFrom, gast.Await, gast.NamedExpr, gast.Lambda)
+
+
+def _scan(node: gast.AST) -> tuple[set[str], list[gast.Call], bool]:
+    """In one walk: the names ``node`` loads, its calls, and whether it holds an
+    expression whose effects s2sad does not follow (yield, await, :=, lambda)."""
+    reads: set[str] = set()
+    calls: list[gast.Call] = []
+    opaque = False
+    for child in walk(node):
+        if child.__class__ is gast.Name:
+            if isinstance(child.ctx, gast.Load):
+                reads.add(child.id)
+        elif child.__class__ is gast.Call:
+            calls.append(child)
+        elif isinstance(child, _OPAQUE):
+            opaque = True
+    return reads, calls, opaque
 
 
 def _loads(node: gast.AST) -> set[str]:

@@ -30,7 +30,7 @@ from typing import Callable
 import gast
 import numpy as np
 
-from .syntax import const, to_source, walk  # noqa: F401 - to_source is used by the doctest
+from .syntax import child_fields, const, to_source, walk  # noqa: F401 - to_source is used by the doctest
 
 _PRODUCTS = (gast.Mult, gast.Div)
 _ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow)
@@ -56,7 +56,8 @@ def fold_seeds(body: list, shapes: dict[str, tuple], resolve: Callable) -> list:
             if found is not None and stores[name] == 1 and found[1] in shapes:
                 seeds[name] = (found[0], shapes[found[1]])
     known = {**shapes, **{name: shape for name, (_, shape) in seeds.items()}}
-    return [s for s in _statements(body) if _Folder(seeds, known, resolve).fold(s)]
+    folder = _Folder(seeds, known, resolve)
+    return [s for s in _statements(body) if folder.fold(s)]
 
 
 def _statements(body):
@@ -106,6 +107,8 @@ class _Folder:
         return None
 
     def fold(self, statement) -> bool:
+        """Fold the expressions of ``statement``; whether any changed."""
+        self.changed = False
         for field in ("value", "test", "iter"):
             child = getattr(statement, field, None)
             if isinstance(child, gast.expr):
@@ -128,8 +131,14 @@ class _Folder:
                 else:
                     self.visit(factor)
             return
-        for child in gast.iter_child_nodes(node):
-            self.visit(child)
+        for field in child_fields(node.__class__):
+            child = getattr(node, field, None)
+            if child.__class__ is list:
+                for item in child:
+                    if isinstance(item, gast.AST):
+                        self.visit(item)
+            elif isinstance(child, gast.AST):
+                self.visit(child)
 
     def factors(self, node, slots: list) -> None:
         """The slots (node, field) of the factors of a chain of * and /."""

@@ -204,7 +204,9 @@ def clone(node, replacements: dict[str, gast.expr] | None = None):
     cls = node.__class__
     new = cls.__new__(cls)
     fields = new.__dict__
-    copied = _CHILD_FIELDS.get(cls) or child_fields(cls)
+    copied = _CHILD_FIELDS.get(cls)
+    if copied is None:
+        copied = child_fields(cls)
     for name in node._fields:
         value = getattr(node, name, None)
         if value.__class__ is list:
@@ -235,7 +237,9 @@ def walk(node: gast.AST, into_functions: bool = True):
         yield current
         if not into_functions and current is not node and isinstance(current, functions):
             continue
-        fields = children.get(current.__class__) or child_fields(current.__class__)
+        fields = children.get(current.__class__)
+        if fields is None:
+            fields = child_fields(current.__class__)
         for name in fields:
             child = getattr(current, name, None)
             if child.__class__ is list:
