@@ -181,7 +181,8 @@ class Bindings:
     def __init__(self, namer: Namer, lookup, used_names: Iterable[str]):
         self.namer = namer
         self._lookup = lookup  # name → the object it denotes in the user's function
-        self._used = sorted(set(used_names))
+        self._used_set = set(used_names)
+        self._used = sorted(self._used_set)
         self._names: dict[int, str] = {}
         self.bound: dict[str, object] = {}
 
@@ -190,7 +191,8 @@ class Bindings:
             return self._names[id(obj)]
         # 1. a name the user's function itself uses for obj; 2. the preferred name, when the
         # user's globals or builtins already hold obj under it; 3. a fresh, bound name
-        used = [n for n in [preferred, *self._used] if n in self._used and self._lookup(n) is obj]
+        candidates = [preferred, *self._used] if preferred in self._used_set else self._used
+        used = [n for n in candidates if self._lookup(n) is obj]
         if used:
             name = used[0]
         elif self._lookup(preferred) is obj:

@@ -50,6 +50,7 @@ from .aliasing import check_aliasing
 from .assembly import Assembly, Derivative
 from .broadcasting import analyze_shapes
 from .calls import CallSites, result_shape
+from .dataflow import is_compound
 from .names import Bindings
 from .normalize import NormalizedFunction
 from .rules.registry import TEMPLATE_GLOBALS
@@ -174,9 +175,11 @@ class _ReverseMode:
             if now == needed:
                 return
             needed = now
-            for statement in walk_statements(body):
-                if id(statement) in needed:
-                    self.add_control_uses(statement)
+            controls = [s for s in walk_statements(body) if id(s) in needed and is_compound(s)]
+            if not controls:
+                return  # only control statements' uses change the tape: it stays as it is
+            for statement in controls:
+                self.add_control_uses(statement)
 
     def add_control_uses(self, statement) -> None:
         uses = self.uses.setdefault(id(statement), Uses())

@@ -118,6 +118,8 @@ class Rule:
     _parsed: dict[str, gast.expr] = field(default_factory=dict, repr=False)
     #: templates made by a function of the call's arguments, parsed once per text
     _made: dict[tuple[str, str], gast.expr] = field(default_factory=dict, repr=False)
+    #: the names each template reads, by id (templates are kept in _parsed and _made)
+    _reads: dict[int, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -225,8 +227,14 @@ class Rule:
 
     def reads(self, param: str, bound: BoundArguments) -> set[str]:
         """The template names the derivative for ``param`` uses: parameters, g, ans."""
-        used = names_read(self.template(param, bound))
+        used = self._names_read(self.template(param, bound))
         return used & (set(self.parameters) | set(_SPECIAL))
+
+    def _names_read(self, template: gast.expr) -> frozenset[str]:
+        names = self._reads.get(id(template))
+        if names is None:
+            names = self._reads[id(template)] = frozenset(names_read(template))
+        return names
 
     def instantiate(
         self,
@@ -244,7 +252,7 @@ class Rule:
         template = self.template(param, bound)
         replacements: dict[str, gast.expr] = {
             name: load(rename(name))
-            for name in names_read(template)
+            for name in self._names_read(template)
             if name in TEMPLATE_GLOBALS and name not in bound
         }
         replacements.update(bound)
