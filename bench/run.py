@@ -200,7 +200,7 @@ def report_speed(cases, results, times) -> None:
 # -- s2sad specifics ---------------------------------------------------------------------
 
 
-def report_build_times(cases, times, repeats: int = 3, patience: float = 10.0) -> None:
+def report_build_times(cases, times, repeats: int = 9, patience: float = 5.0) -> None:
     """Cold build: a first call after ``cache.clear()``, less a warm call's median (the
     median of ``repeats`` builds, or fewer once building has taken ``patience`` seconds).
 
