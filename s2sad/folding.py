@@ -14,7 +14,7 @@ import numbers
 
 import gast
 
-from .syntax import child_fields, clone, const
+from .syntax import clone, const, map_children
 
 
 def fold(node: gast.expr) -> gast.expr:
@@ -54,14 +54,7 @@ class _Fold:
         return result
 
     def generic_visit(self, node):
-        for name in child_fields(node.__class__):
-            child = getattr(node, name, None)
-            if child.__class__ is list:
-                for index, item in enumerate(child):
-                    if isinstance(item, gast.AST):
-                        child[index] = self.visit(item)
-            elif isinstance(child, gast.AST):
-                setattr(node, name, self.visit(child))
+        map_children(node, self.visit)
         return node
 
     def visit_BinOp(self, node: gast.BinOp):

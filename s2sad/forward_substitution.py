@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import gast
 
 from .dataflow import EVERYTHING, Effects, is_compound
-from .syntax import Comment, clone, loads, walk
+from .syntax import Comment, clone, loads, map_children, walk
 
 
 @dataclass
@@ -269,20 +269,11 @@ def replace_loads(statement, name: str, replacement) -> None:
     if isinstance(statement, gast.If):
         statement.test = clone(replacement)
         return
+
+    def replaced(child):
+        if isinstance(child, gast.Name) and child.id == name and isinstance(child.ctx, gast.Load):
+            return clone(replacement)
+        return child
+
     for parent in list(walk(statement)):  # not into the replacements themselves
-        for field_name in parent._fields:
-            child = getattr(parent, field_name, None)
-            if (
-                isinstance(child, gast.Name)
-                and child.id == name
-                and isinstance(child.ctx, gast.Load)
-            ):
-                setattr(parent, field_name, clone(replacement))
-            elif isinstance(child, list):
-                for index, item in enumerate(child):
-                    if (
-                        isinstance(item, gast.Name)
-                        and item.id == name
-                        and isinstance(item.ctx, gast.Load)
-                    ):
-                        child[index] = clone(replacement)
+        map_children(parent, replaced)

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import gast
 
 from .errors import Location, SourceUnavailableError, UnsupportedSyntaxError
-from .syntax import function_def
+from .syntax import children, function_def
 
 
 class _Unresolved:
@@ -216,12 +216,7 @@ def assigned_names(function: gast.FunctionDef) -> set[str]:
             continue
         if isinstance(node, (gast.Import, gast.ImportFrom)):
             names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-        for name in node._fields:
-            child = getattr(node, name, None)
-            if child.__class__ is list:
-                todo.extend(item for item in child if isinstance(item, gast.AST))
-            elif isinstance(child, gast.AST):
-                todo.append(child)
+        todo.extend(children(node))
     return names
 
 

@@ -30,7 +30,7 @@ from typing import Callable
 import gast
 import numpy as np
 
-from .syntax import child_fields, const, to_source, walk  # noqa: F401 - to_source is used by the doctest
+from .syntax import children, const, to_source, walk  # noqa: F401 - to_source is used by the doctest
 
 _PRODUCTS = (gast.Mult, gast.Div)
 _ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow)
@@ -131,14 +131,8 @@ class _Folder:
                 else:
                     self.visit(factor)
             return
-        for field in child_fields(node.__class__):
-            child = getattr(node, field, None)
-            if child.__class__ is list:
-                for item in child:
-                    if isinstance(item, gast.AST):
-                        self.visit(item)
-            elif isinstance(child, gast.AST):
-                self.visit(child)
+        for child in children(node):
+            self.visit(child)
 
     def factors(self, node, slots: list) -> None:
         """The slots (node, field) of the factors of a chain of * and /."""

@@ -139,25 +139,11 @@ def to_source(node: gast.AST) -> str:
     such constants are first rewritten, in place, to a unary minus, for which the unparser
     adds the parentheses it needs: ``(-2.0) ** 2``.
     """
-    if _is_negative(node):
-        node = _negated(node)
-    stack = [node]
-    while stack:  # one pass: the line numbers the unparser wants, and negative constants
-        current = stack.pop()
+    node = _positive(node)
+    for current in list(walk(node)):
         if isinstance(current, gast.stmt) and getattr(current, "lineno", None) is None:
             current.lineno = 0  # the unparser only uses it to look up type comments
-        for name in current._fields:
-            child = getattr(current, name, None)
-            if child.__class__ is list:
-                for index, item in enumerate(child):
-                    if _is_negative(item):
-                        child[index] = _negated(item)
-                    elif isinstance(item, gast.AST):
-                        stack.append(item)
-            elif _is_negative(child):
-                setattr(current, name, _negated(child))
-            elif isinstance(child, gast.AST):
-                stack.append(child)
+        map_children(current, _positive)
     return gast.unparse(node).strip()
 
 
@@ -177,8 +163,11 @@ def _is_negative(node) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0
 
 
-def _negated(node: gast.Constant) -> gast.UnaryOp:
-    return gast.UnaryOp(op=gast.USub(), operand=const(-node.value))
+def _positive(node: gast.AST) -> gast.AST:
+    """A negative constant as a unary minus on its absolute value; any other node as is."""
+    if _is_negative(node):
+        return gast.UnaryOp(op=gast.USub(), operand=const(-node.value))
+    return node
 
 
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
@@ -260,6 +249,29 @@ def child_fields(cls: type) -> tuple[str, ...]:
         fields = () if cls is gast.Constant else tuple(set(cls._fields) - _LEAF_FIELDS)
         fields = _CHILD_FIELDS[cls] = tuple(n for n in cls._fields if n in fields)
     return fields
+
+
+def children(node: gast.AST):
+    """The nodes directly inside ``node`` (markers aside), in field order."""
+    for name in child_fields(node.__class__):
+        child = getattr(node, name, None)
+        if child.__class__ is list:
+            yield from (item for item in child if isinstance(item, gast.AST))
+        elif isinstance(child, gast.AST):
+            yield child
+
+
+def map_children(node: gast.AST, change) -> None:
+    """Replace each node directly inside ``node`` (markers aside), in a field or in a list,
+    by ``change(child)``, in place."""
+    for name in child_fields(node.__class__):
+        child = getattr(node, name, None)
+        if child.__class__ is list:
+            for index, item in enumerate(child):
+                if isinstance(item, gast.AST):
+                    child[index] = change(item)
+        elif isinstance(child, gast.AST):
+            setattr(node, name, change(child))
 
 
 def loads(node: gast.AST) -> set[str]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import gast
 
 from .dataflow import Effects, inner_blocks, names_bound
-from .syntax import const, loads, walk
+from .syntax import const, loads, map_children, walk
 
 
 class ZeroPropagation:
@@ -119,15 +119,11 @@ class ZeroPropagation:
                 self.rewrite(inner)
 
     def replace(self, node, zeros: set) -> None:
+        def zero(child):
+            return const(0.0) if _loads_one_of(child, zeros) else child
+
         for parent in list(walk(node)):
-            for field_name in parent._fields:
-                child = getattr(parent, field_name, None)
-                if _loads_one_of(child, zeros):
-                    setattr(parent, field_name, const(0.0))
-                elif isinstance(child, list):
-                    for index, item in enumerate(child):
-                        if _loads_one_of(item, zeros):
-                            child[index] = const(0.0)
+            map_children(parent, zero)
 
 
 def _loads_one_of(node, names) -> bool:
