@@ -15,8 +15,11 @@ from __future__ import annotations
 import argparse
 import ast
 import functools
+import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,6 +231,49 @@ def report_build_times(cases, times, repeats: int = 9, patience: float = 5.0) ->
     )
 
 
+def report_disk_loads(cases, repeats: int = 5) -> None:
+    """Cold build in a new process whose on-disk cache (``S2SAD_CACHE_DIR``) already holds
+    the derivative: the first call in each of ``repeats`` fresh processes, less a warm call
+    (medians), after one process has built and stored it."""
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        for case in cases:
+            name = case.function.__name__
+            command = [sys.executable, "-m", "bench.cold_process", name, directory]
+            root = Path(__file__).resolve().parent.parent
+
+            def run(command=command, root=root) -> dict:
+                done = subprocess.run(command, cwd=root, capture_output=True, text=True)
+                if done.returncode:
+                    raise RuntimeError(done.stderr.strip().splitlines()[-1])
+                return json.loads(done.stdout)
+
+            try:
+                filled = run()
+                loads = [run() for _ in range(repeats)]
+            except RuntimeError as error:
+                rows.append([case.name, f"failed: {error}", "", "", "", ""])
+                continue
+            builds = filled["first"] - filled["warm"]
+            loaded = statistics.median(r["first"] - r["warm"] for r in loads)
+            hits = min(r["disk_hits"] for r in loads)
+            rows.append(
+                [
+                    case.name,
+                    measure.format_seconds(builds),
+                    measure.format_seconds(loaded),
+                    f"{builds / loaded:.0f}×",
+                    str(hits),
+                    str(max(r["misses"] - r["disk_hits"] for r in loads)),
+                ]
+            )
+    measure.print_table(
+        f"s2sad cold build in a new process, on-disk cache filled (median of {repeats})",
+        ["workload", "first process builds", "later process loads", "faster", "loads", "builds"],
+        rows,
+    )
+
+
 def report_call_overhead(cases, times, budget: float) -> None:
     """A cached ``grad(f)`` object, and a new ``grad(f, wrt)`` each call, against the
     generated function it dispatches to (the one derivative a new ``grad(f)`` holds after
@@ -398,6 +444,7 @@ def main(argv=None) -> int:
         report_memory(cases, results)
         report_tape(cases, times)
         report_build_times(cases, times)
+        report_disk_loads(cases)
 
     print()
     for failure in failures:

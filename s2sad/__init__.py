@@ -7,6 +7,7 @@
 
 from . import rules
 from .api import InvalidArgumentError, grad, source, value_and_grad, vjp
+from .disk_cache import cache_directory
 from .errors import (
     NonDifferentiableError,
     NonScalarOutputError,
@@ -25,6 +26,7 @@ __all__ = [
     "vjp",
     "source",
     "check_grad",
+    "cache_directory",
     "defvjp",
     "primitive",
     "rules",

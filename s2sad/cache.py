@@ -16,8 +16,12 @@ import types
 from typing import Any, Callable, Hashable
 
 _ENTRIES: dict[Hashable, Any] = {}
-_STATS = {"hits": 0, "misses": 0}
+_STATS = {"hits": 0, "misses": 0, "disk_hits": 0, "disk_writes": 0}
 _BUILDING: set = set()
+#: for each entry, the parsed functions whose namespaces its build consulted, as
+#: (function, ParsedFunction.seen) pairs, nested builds' included (see ``consulted``)
+_CONSULTED: dict[Hashable, list] = {}
+_RECORDING: list[list] = []  # one list per build in progress, innermost last
 
 
 def key_for(function: Callable, *parts: Hashable) -> tuple:
@@ -45,16 +49,57 @@ def lookup(key: Hashable, build: Callable[[], Any]) -> Any:
         entry = _ENTRIES.get(key)
     except TypeError:  # something unhashable was captured: build without caching
         _STATS["misses"] += 1
-        return _build(build)
+        return _recorded(build)[0]
     if entry is not None and not current(entry):
         _drop_stale()
         entry = None
     if entry is None:
         _STATS["misses"] += 1
-        entry = _ENTRIES[key] = _build(build)
+        entry, _CONSULTED[key] = _recorded(build)
+        _ENTRIES[key] = entry
     else:
         _STATS["hits"] += 1
+        if _RECORDING:  # an outer build depends on whatever this entry's build consulted
+            _RECORDING[-1].extend(_CONSULTED.get(key, ()))
     return entry
+
+
+def _recorded(build: Callable[[], Any]) -> tuple[Any, list]:
+    """``build()``, and the namespaces it consulted (which an outer build consulted too)."""
+    _RECORDING.append([])
+    try:
+        entry = _build(build)
+    finally:
+        consulted = _RECORDING.pop()
+    if _RECORDING:
+        _RECORDING[-1].extend(consulted)
+    return entry, consulted
+
+
+def consulted(parsed: Any) -> Any:
+    """Note that the build in progress reads ``parsed``'s namespaces; returns ``parsed``.
+
+    What a derivative depends on besides its source is what its build looked up: the
+    names in ``parsed.seen``, filled as the build goes. The on-disk cache checks them.
+    """
+    consulted_lookups(parsed.function, parsed.seen)
+    return parsed
+
+
+def consulted_lookups(function: Any, seen: dict) -> None:
+    """Note that the build in progress looked up ``seen`` (path → object) for ``function``."""
+    if _RECORDING:
+        _RECORDING[-1].append((function, seen))
+
+
+def consulted_so_far() -> list:
+    """The (function, seen) pairs of the innermost build in progress."""
+    return list(_RECORDING[-1]) if _RECORDING else []
+
+
+def count(event: str) -> None:
+    """Count a disk-cache event ("disk_hits", "disk_writes") for ``stats()``."""
+    _STATS[event] += 1
 
 
 def _build(build: Callable[[], Any]) -> Any:
@@ -91,6 +136,7 @@ def current(entry: Any) -> bool:
 def _drop_stale() -> None:
     for key in [k for k, entry in _ENTRIES.items() if not current(entry)]:
         del _ENTRIES[key]
+        _CONSULTED.pop(key, None)
 
 
 _MISSING = object()
@@ -128,9 +174,11 @@ def peek(key: Hashable) -> Any:
 def clear() -> None:
     """Forget every compiled derivative (the next ``grad(f)`` call transforms again)."""
     _ENTRIES.clear()
-    _STATS.update(hits=0, misses=0)
+    _CONSULTED.clear()
+    _STATS.update(hits=0, misses=0, disk_hits=0, disk_writes=0)
 
 
 def stats() -> dict[str, int]:
-    """Hits and misses since the last ``clear()``: a miss is one full transformation."""
+    """Hits and misses since the last ``clear()``: a miss is a transformation, unless the
+    on-disk cache had it (``disk_hits``); ``disk_writes`` counts entries it stored."""
     return {**_STATS, "entries": len(_ENTRIES)}

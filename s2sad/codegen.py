@@ -184,6 +184,7 @@ class CompiledDerivative:
     seed_name: str | None
     output_location: Location | None = None
     guards: tuple = ()  # (globals, name, object): see s2sad.cache.current
+    texts: dict = field(default_factory=dict)  # the generated file's name → its text
 
     def bind(self, function) -> types.FunctionType:
         """A live function: ``function``'s globals and closure cells, plus s2sad's names."""
@@ -199,6 +200,7 @@ class CompiledSplit:
     backward: types.CodeType
     bindings: dict
     guards: tuple = ()
+    texts: dict = field(default_factory=dict)  # each generated file's name → its text
     _bound: dict = field(default_factory=dict)
 
     def cells(self, function) -> dict[str, types.CellType]:
@@ -245,8 +247,13 @@ def compile_function(
         fields["type_params"] = []
     factory = ast.FunctionDef(**fields)  # located by hand: fix_missing_locations walks it all
     code = compile(ast.Module(body=[factory], type_ignores=[]), filename, "exec")
-    linecache.cache[filename] = (len(tree_source), None, tree_source.splitlines(True), filename)
+    register_lines(filename, tree_source)
     return _find_code(_find_code(code, "s2sad_factory"), name)
+
+
+def register_lines(filename: str, text: str) -> None:
+    """Let tracebacks (through ``linecache``) show the lines of the generated ``filename``."""
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
 
 
 def compile_derivative(
@@ -265,6 +272,7 @@ def compile_derivative(
         derivative.seed_name,
         output,
         guards,
+        {filename: source},
     )
 
 
@@ -274,12 +282,18 @@ def compile_split(
     """Compile a helper's forward and backward functions."""
     names = set(derivative.function.parsed.closure) | set(derivative.bindings)
     sources = [function_source(tree, derivative) for tree in (forward, backward)]
+    filenames = [f"{filename[:-1]} {tree.name}>" for tree in (forward, backward)]
     codes = [
-        compile_function(text, f"{filename[:-1]} {tree.name}>", names, tree.name)
-        for text, tree in zip(sources, (forward, backward))
+        compile_function(text, name, names, tree.name)
+        for text, name, tree in zip(sources, filenames, (forward, backward))
     ]
     return CompiledSplit(
-        helpers + "\n".join(sources), codes[0], codes[1], dict(derivative.bindings), guards
+        helpers + "\n".join(sources),
+        codes[0],
+        codes[1],
+        dict(derivative.bindings),
+        guards,
+        dict(zip(filenames, sources)),
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 import gast
 
+from . import cache
 from .errors import Location, SourceUnavailableError, UnsupportedSyntaxError
 from .syntax import children, function_def
 
@@ -58,6 +59,9 @@ class ParsedFunction:
     #: global names read that denote functions (not modules): the derivative is built for
     #: these objects and rebuilt when one of the names is rebound (see s2sad.cache)
     guards: dict[str, Any] = field(default_factory=dict)
+    #: every name and attribute chain looked up outside the function, with what it denoted:
+    #: all a build learns from the user's namespaces (s2sad.disk_cache checks them again)
+    seen: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -70,13 +74,7 @@ class ParsedFunction:
     @property
     def display_filename(self) -> str:
         """The file name as shown in messages: relative to the cwd when that is shorter."""
-        import os
-
-        try:
-            relative = os.path.relpath(self.filename)
-        except ValueError:
-            return self.filename
-        return relative if len(relative) < len(self.filename) else self.filename
+        return display_filename(self.filename)
 
     def location(self, node: gast.AST | None) -> Location:
         """The user's file and line of ``node`` (the ``def`` line when node has none)."""
@@ -94,13 +92,15 @@ class ParsedFunction:
         if name in self.local_names:
             return UNRESOLVED
         if name in self.closure:
-            return self.closure[name]
-        if name in self.globals:
+            value = self.closure[name]
+        elif name in self.globals:
             value = self.globals[name]
             if callable(value):
                 self.guards[name] = value
-            return value
-        return getattr(builtins, name, UNRESOLVED)
+        else:
+            value = getattr(builtins, name, UNRESOLVED)
+        self.seen[name] = value
+        return value
 
     def resolve(self, node: gast.AST) -> Any:
         """The object a Name or a chain of attributes on a global denotes, or UNRESOLVED.
@@ -109,12 +109,34 @@ class ParsedFunction:
         """
         if isinstance(node, gast.Name):
             return self.lookup(node.id)
-        if isinstance(node, gast.Attribute):
-            owner = self.resolve(node.value)
-            if owner is UNRESOLVED:
+        if not isinstance(node, gast.Attribute):
+            return UNRESOLVED
+        attributes = []
+        while isinstance(node, gast.Attribute):
+            attributes.append(node.attr)
+            node = node.value
+        if not isinstance(node, gast.Name):
+            return UNRESOLVED
+        value = self.lookup(node.id)
+        path = node.id
+        for attribute in reversed(attributes):
+            if value is UNRESOLVED:
                 return UNRESOLVED
-            return getattr(owner, node.attr, UNRESOLVED)
-        return UNRESOLVED
+            value = getattr(value, attribute, UNRESOLVED)
+            path = f"{path}.{attribute}"
+        self.seen[path] = value
+        return value
+
+
+def display_filename(filename: str) -> str:
+    """``filename`` as shown in messages: relative to the cwd when that is shorter."""
+    import os
+
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:
+        return filename
+    return relative if len(relative) < len(filename) else filename
 
 
 _SOURCES: dict[str, int] = {}
@@ -152,7 +174,8 @@ def parse_function(function: Callable) -> ParsedFunction:
         tree, filename = synthetic
         tree = copy.deepcopy(tree)
         closure = _closure_values(function)
-        return ParsedFunction(function, tree, filename, frozenset(assigned_names(tree)), closure)
+        parsed = ParsedFunction(function, tree, filename, frozenset(assigned_names(tree)), closure)
+        return cache.consulted(parsed)
     defined = Location(filename, code.co_firstlineno)
     try:
         lines, first_line = inspect.getsourcelines(function)
@@ -168,13 +191,14 @@ def parse_function(function: Callable) -> ParsedFunction:
     tree = _find_definition(source, function, Location(filename, first_line))
     tree.decorator_list = []
     closure = _closure_values(function)
-    return ParsedFunction(
+    parsed = ParsedFunction(
         function=function,
         tree=tree,
         filename=filename,
         local_names=frozenset(assigned_names(tree)),
         closure=closure,
     )
+    return cache.consulted(parsed)
 
 
 def _lambda_lines(code, lines: list[str], first_line: int) -> list[str]:

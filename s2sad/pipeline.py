@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import cache, codegen
+from . import cache, codegen, disk_cache
 from .activity import analyze
 from .assembly import Derivative
 from .calls import HelperRef, split_tree
@@ -63,15 +63,23 @@ def compiled(
 ) -> codegen.CompiledDerivative:
     """The compiled derivative, from the cache when this one was built before."""
     key = cache.key_for(function, _hashable(wrt), mode, optimize, kinds)
+    options = (_hashable(wrt), mode, optimize, kinds)
 
     def build() -> codegen.CompiledDerivative:
+        stored = disk_cache.load(function, options)
+        if stored is not None:
+            return stored
         derivative = derive(function, wrt, mode, optimize, kinds)
         source = codegen.derivative_source(derivative)
         filename = filename_for(derivative, kinds)
         helpers = helper_sources(derivative)
-        return codegen.compile_derivative(
+        compiled = codegen.compile_derivative(
             derivative, source, filename, helpers, guards_of(derivative)
         )
+        parsed = derivative.function.parsed
+        output = (parsed.filename, compiled.output_location.line)
+        disk_cache.store(function, options, compiled, output)
+        return compiled
 
     return cache.lookup(key, build)
 
@@ -79,12 +87,16 @@ def compiled(
 def split(function: Callable, wrt: tuple[str, ...], kinds: tuple) -> tuple:
     """Build (once) the forward/backward pair of a helper; returns its cache key."""
     key = cache.key_for(function, wrt, "split", True, kinds)
+    options = (wrt, "split", True, kinds)
 
     def build() -> codegen.CompiledSplit:
+        stored = disk_cache.load(function, options)
+        if stored is not None:
+            return stored
         derivative = derive(function, wrt, "split", True, kinds)
         forward, backward = split_tree(derivative)
         filename = filename_for(derivative, kinds)
-        return codegen.compile_split(
+        compiled = codegen.compile_split(
             derivative,
             forward,
             backward,
@@ -92,6 +104,8 @@ def split(function: Callable, wrt: tuple[str, ...], kinds: tuple) -> tuple:
             helper_sources(derivative),
             guards_of(derivative),
         )
+        disk_cache.store(function, options, compiled)
+        return compiled
 
     cache.ensure(key, build)
     return key

@@ -1,9 +1,15 @@
-"""Shared fixtures: a seeded random generator and a clean derivative cache per test."""
+"""Shared fixtures: a seeded random generator and a clean derivative cache per test.
+
+The on-disk cache is off for the suite whatever ``S2SAD_CACHE_DIR`` says: every test
+builds what it checks (tests/test_disk_cache.py turns it on where it is the subject).
+"""
 
 import numpy as np
 import pytest
 
-from s2sad import cache
+from s2sad import cache, disk_cache
+
+disk_cache.cache_directory(None)
 
 
 @pytest.fixture

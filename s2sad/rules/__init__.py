@@ -12,6 +12,8 @@ from . import operators as _operators  # noqa: E402,F401
 from .registry import REGISTRY, BoundArguments, Rule, RuleError, lookup
 from .shapes import attribute, binary, defvjp, method, nondifferentiable, primitive, unary
 
+REGISTRY.seal()  # rules registered from here on are the user's (s2sad.disk_cache skips them)
+
 __all__ = [
     "REGISTRY",
     "BoundArguments",

@@ -355,8 +355,16 @@ class Registry:
     def __init__(self) -> None:
         self._rules: dict[Any, Rule] = {}
         self._unhashable: list[tuple[Any, Rule]] = []
+        self._sealed = False
+        #: whether rules were added after s2sad's own tables (see ``seal``)
+        self.customised = False
+
+    def seal(self) -> None:
+        """Mark the rules so far as s2sad's own; any rule added later is the user's."""
+        self._sealed = True
 
     def add(self, rule: Rule) -> Rule:
+        self.customised |= self._sealed
         try:
             self._rules[rule.primitive] = rule
         except TypeError:

@@ -1,0 +1,420 @@
+"""The on-disk cache: a derivative built once is loaded, not rebuilt, by the next process.
+
+Off unless a directory is given (``S2SAD_CACHE_DIR``, or ``s2sad.cache_directory(path)``).
+An entry holds the compiled code (``marshal``, as ``__pycache__`` does), its source, and
+what its build depended on, so that a later process can tell whether it still holds:
+
+* in the file name: the function's module, name and first line, a digest of its file, the
+  differentiation options, the argument kinds, the Python (``cache_tag``), NumPy and gast
+  versions, and a digest of s2sad's own sources;
+* inside: every name and attribute chain the build looked up in the namespaces of the
+  function and of the helpers it reached, each with a fingerprint of what it denoted (a
+  module's name; a Python function's module, name, file digest and first line; another
+  callable's importable name; for any other value, its type).
+
+An entry is loaded only when every one of those lookups gives the same fingerprint again;
+otherwise the derivative is built and the entry replaced. A build that depends on what
+cannot be fingerprinted (a lambda, a callable object, a function defined at the prompt,
+a rule the user registered) is simply not stored.
+
+>>> directory() is None or isinstance(directory(), Path)
+True
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import importlib
+import linecache
+import marshal
+import os
+import sys
+import tempfile
+import types
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import gast
+import numpy as np
+
+from . import cache
+from .calls import HelperRef
+from .codegen import CompiledDerivative, CompiledSplit, register_lines
+from .errors import Location
+from .parse import UNRESOLVED, display_filename
+from .rules import REGISTRY
+
+_FORMAT = 1  # bump when what an entry holds changes
+_SETTINGS: dict[str, Any] = {"directory": os.environ.get("S2SAD_CACHE_DIR") or None}
+_DIGESTS: dict[str, tuple[list, str]] = {}  # file name → (its linecache lines, their digest)
+_PACKAGE: dict[str, str] = {}  # "digest" → digest of s2sad's sources, computed once
+_WARNED: set[str] = set()
+
+
+def cache_directory(path: str | os.PathLike | None = ...) -> Path | None:
+    """Set (or, with no argument, read) the directory of the on-disk cache; None turns it
+    off. The default is the environment variable ``S2SAD_CACHE_DIR``, else off.
+
+    >>> previous = cache_directory(); cache_directory(None); cache_directory() is None
+    True
+    >>> cache_directory(previous) == previous
+    True
+    """
+    if path is not ...:
+        _SETTINGS["directory"] = None if path is None else os.fspath(path)
+    return directory()
+
+
+def directory() -> Path | None:
+    value = _SETTINGS["directory"]
+    return None if value is None else Path(value)
+
+
+# ----- loading and storing ------------------------------------------------------------------
+def load(function: Callable, options: tuple) -> CompiledDerivative | CompiledSplit | None:
+    """The stored entry for ``function``'s derivative with ``options``, if one still holds."""
+    path = _path(function, options)
+    if path is None:
+        return None
+    try:
+        stored = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None  # absent, or unreadable: build it (and replace the file)
+    if not isinstance(stored, dict) or stored.get("format") != _FORMAT:
+        return None
+    if stored.get("options") != repr(options):  # a digest collision, in theory
+        return None
+    functions = _verified(function, stored["consulted"])
+    if functions is None:
+        return None
+    bindings = {}
+    for name, reference in stored["bindings"].items():
+        value = _dereference(reference, functions)
+        if value is _MISSING:
+            return None
+        bindings[name] = value
+    texts = stored["texts"]
+    for filename, text in texts.items():
+        register_lines(filename, text)
+    for key, paths in stored["consulted"]:  # what an outer build now depends on
+        cache.consulted_lookups(functions[key], {p: _value(functions[key], p) for p in paths})
+    guards = tuple(_guards(functions, stored["consulted"]))
+    cache.count("disk_hits")
+    if stored["kind"] == "split":
+        forward, backward = stored["code"]
+        return CompiledSplit(stored["source"], forward, backward, bindings, guards, texts)
+    output = stored["output"]
+    return CompiledDerivative(
+        stored["source"],
+        stored["filename"],
+        stored["code"],
+        bindings,
+        stored["seed_name"],
+        None if output is None else Location(display_filename(output[0]), output[1]),
+        guards,
+        texts,
+    )
+
+
+def store(
+    function: Callable,
+    options: tuple,
+    compiled: CompiledDerivative | CompiledSplit,
+    output: tuple[str, int] | None = None,
+) -> None:
+    """Write ``compiled`` for later processes, when everything its build consulted can be
+    checked again there; ``output`` is the (file, line) of the function's result."""
+    path = _path(function, options)
+    if path is None:
+        return
+    fingerprinted = _fingerprinted(function, cache.consulted_so_far())
+    if fingerprinted is None:
+        return
+    consulted, functions = fingerprinted
+    bindings = {}
+    for name, value in compiled.bindings.items():
+        reference = _reference(value, functions)
+        if reference is None:
+            return
+        bindings[name] = reference
+    entry = {
+        "format": _FORMAT,
+        "options": repr(options),
+        "consulted": consulted,
+        "bindings": bindings,
+        "source": compiled.source,
+        "texts": compiled.texts,
+    }
+    if isinstance(compiled, CompiledSplit):
+        entry.update(kind="split", code=(compiled.forward, compiled.backward))
+    else:
+        entry.update(
+            kind="derivative",
+            code=compiled.code,
+            filename=compiled.filename,
+            seed_name=compiled.seed_name,
+            output=output,
+        )
+    _write(path, marshal.dumps(entry))
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write atomically: a reader in another process sees the old file or the new one."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as error:
+        if str(path.parent) not in _WARNED:
+            _WARNED.add(str(path.parent))
+            warnings.warn(f"s2sad: cannot write to the cache directory: {error}", stacklevel=2)
+        return
+    cache.count("disk_writes")
+
+
+def _path(function: Callable, options: tuple) -> Path | None:
+    """Where ``function``'s entry with ``options`` lives; None when caching is off, the
+    function's source cannot be fingerprinted, or the user registered rules (which may
+    replace s2sad's own: an entry stored without them would be wrong now)."""
+    root = directory()
+    if root is None or REGISTRY.customised:
+        return None
+    print_ = _fingerprint(function)
+    if print_ is None or print_[0] != "function":
+        return None
+    closure = []
+    for cell in function.__closure__ or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            value = UNRESOLVED
+        closure.append(_fingerprint(value))
+    if None in closure:
+        return None
+    versions = (_FORMAT, _package_digest(), sys.implementation.cache_tag, np.__version__)
+    described = repr((versions, gast.__version__, print_, tuple(closure), options))
+    digest = hashlib.blake2b(described.encode(), digest_size=16).hexdigest()
+    name = "".join(c if c.isalnum() or c in "._-" else "_" for c in print_[2])
+    return root / f"{print_[1]}.{name}-{digest}.s2sad"
+
+
+# ----- what a build consulted, fingerprinted ---------------------------------------------------
+def _fingerprinted(function: Callable, consulted: list) -> tuple[list, dict] | None:
+    """For a build's consulted namespaces: [(function fingerprint, {path: fingerprint})],
+    the function's own keyed "", and each Python function's fingerprint → the function.
+    None when something has no fingerprint, or two functions share one (two closures of
+    one ``def``: a later process could not tell which is which)."""
+    merged: dict[Any, dict] = {}
+    functions: dict[Any, Callable] = {"": function}
+
+    def known(print_, value) -> bool:
+        return functions.setdefault(print_, value) is value
+
+    for owner, seen in consulted:
+        key = "" if owner is function else _fingerprint(owner)
+        if key is None or not known(key, owner):
+            return None
+        paths = merged.setdefault(key, {})
+        for path, value in seen.items():
+            print_ = _fingerprint(value)
+            if print_ is None:
+                return None
+            if print_[0] == "function" and value is not function and not known(print_, value):
+                return None
+            paths[path] = print_
+    if "" not in merged:
+        return None  # the function's own lookups were not recorded: nothing to check
+    return [(key, paths) for key, paths in merged.items()], functions
+
+
+def _verified(function: Callable, consulted: list) -> dict | None:
+    """Each consulted function's fingerprint → the function now, when every lookup
+    recorded gives the same fingerprint again; else None."""
+    functions: dict[Any, Callable] = {"": function}
+    pending = list(consulted)
+    while pending:
+        ready = [item for item in pending if item[0] in functions]
+        if not ready:
+            return None  # a helper this process cannot reach the way the build did
+        for item in ready:
+            pending.remove(item)
+            owner = functions[item[0]]
+            for path, expected in item[1].items():
+                value = _value(owner, path)
+                if _fingerprint(value) != expected:
+                    return None
+                if expected[0] == "function" and value is not function:
+                    if functions.setdefault(expected, value) is not value:
+                        return None  # two functions with one fingerprint
+    return functions
+
+
+def _value(function: Callable, path: str) -> Any:
+    """What ``path`` (``name`` or ``name.attr...``) denotes in ``function``'s namespaces,
+    looked up as s2sad.parse does: closure, globals, builtins."""
+    first, *attributes = path.split(".")
+    cells = dict(zip(function.__code__.co_freevars, function.__closure__ or ()))
+    if first in cells:
+        try:
+            value = cells[first].cell_contents
+        except ValueError:
+            value = UNRESOLVED
+    elif first in function.__globals__:
+        value = function.__globals__[first]
+    else:
+        value = getattr(builtins, first, UNRESOLVED)
+    for attribute in attributes:
+        if value is UNRESOLVED:
+            break
+        value = getattr(value, attribute, UNRESOLVED)
+    return value
+
+
+def _guards(functions: dict, consulted: list) -> list:
+    """(globals, name, object) for the global names that denoted callables: see
+    s2sad.cache.current."""
+    guards = []
+    for key, paths in consulted:
+        function = functions[key]
+        namespace = function.__globals__
+        free = function.__code__.co_freevars
+        for path in paths:
+            if "." in path or path in free or path not in namespace:
+                continue
+            value = namespace[path]
+            if callable(value):
+                guards.append((namespace, path, value))
+    return guards
+
+
+def _fingerprint(value: Any) -> tuple | None:
+    """What identifies ``value`` across processes, or None when nothing does."""
+    if value is UNRESOLVED:
+        return ("unresolved",)
+    if isinstance(value, types.ModuleType):
+        return ("module", value.__name__)
+    if isinstance(value, types.FunctionType):
+        if hasattr(value, "__s2sad_tree__") or value.__name__ == "<lambda>":
+            return None
+        code = value.__code__
+        digest = _file_digest(code.co_filename)
+        if digest is None:
+            return None
+        defaults = tuple(type(d).__qualname__ for d in value.__defaults__ or ())
+        keyword = tuple(
+            sorted((k, type(d).__qualname__) for k, d in (value.__kwdefaults__ or {}).items())
+        )
+        return (
+            "function",
+            value.__module__ or "",
+            value.__qualname__,
+            code.co_filename,
+            code.co_firstlineno,
+            digest,
+            defaults,
+            keyword,
+        )
+    if callable(value):
+        return ("object", *name) if (name := _importable(value)) else None
+    kind = type(value)
+    return ("value", kind.__module__, kind.__qualname__)
+
+
+def _importable(value: Any) -> tuple[str, str] | None:
+    """(module, qualified name) when that names ``value`` itself in an imported module."""
+    try:
+        module = getattr(value, "__module__", None)
+        qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+        if not isinstance(module, str) or not isinstance(qualname, str):
+            return None
+        found: Any = sys.modules.get(module)  # never import a module just to fingerprint
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except Exception:  # noqa: BLE001 - a user object's attributes may raise anything
+        return None
+    return (module, qualname) if found is value else None
+
+
+def _file_digest(filename: str) -> str | None:
+    """A digest of the whole text of ``filename`` as linecache has it, or None."""
+    linecache.checkcache(filename)  # the file may have been edited (and its module reloaded)
+    lines = linecache.getlines(filename)
+    if not lines:
+        return None
+    known = _DIGESTS.get(filename)
+    if known is not None and known[0] is lines:
+        return known[1]
+    digest = hashlib.blake2b("".join(lines).encode(), digest_size=16).hexdigest()
+    _DIGESTS[filename] = (lines, digest)
+    return digest
+
+
+def _package_digest() -> str:
+    """A digest of s2sad's own source files: any change to s2sad invalidates every entry.
+
+    Of each file's path, size and modification time, as ``__pycache__`` checks its
+    sources: reading them all would cost more (2 ms) than loading a derivative does.
+    """
+    if "digest" not in _PACKAGE:
+        described = []
+        todo = [os.path.dirname(__file__)]
+        while todo:  # os.scandir: a quarter of the cost of pathlib's rglob
+            with os.scandir(todo.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir() and entry.name != "__pycache__":
+                        todo.append(entry.path)
+                    elif entry.name.endswith(".py"):
+                        status = entry.stat()
+                        described.append(f"{entry.path} {status.st_size} {status.st_mtime_ns}")
+        text = "\n".join(sorted(described))
+        _PACKAGE["digest"] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return _PACKAGE["digest"]
+
+
+# ----- bindings: the objects generated code is given, by reference -----------------------------
+def _reference(value: Any, functions: dict) -> tuple | None:
+    """How a later process finds ``value`` again, or None."""
+    if isinstance(value, HelperRef):
+        print_ = _fingerprint(value.function)
+        if print_ not in functions:
+            return None
+        _, wrt, _, _, kinds, _ = value.key
+        return ("helper", print_, wrt, kinds, value.part)
+    if value is None or type(value) in (bool, int, float, str):
+        return ("constant", value)
+    if isinstance(value, types.ModuleType):
+        return ("object", value.__name__, "")
+    name = _importable(value)
+    return None if name is None else ("object", *name)
+
+
+def _dereference(reference: tuple, functions: dict) -> Any:
+    """The object ``reference`` (from ``_reference``) denotes now, or _MISSING."""
+    if reference[0] == "constant":
+        return reference[1]
+    if reference[0] == "object":
+        try:
+            found: Any = importlib.import_module(reference[1])
+            for part in filter(None, reference[2].split(".")):
+                found = getattr(found, part)
+        except Exception:  # noqa: BLE001 - gone since the entry was written
+            return _MISSING
+        return found
+    _, print_, wrt, kinds, part = reference
+    function = functions.get(print_)
+    if function is None:
+        return _MISSING
+    from .pipeline import split  # the helper's pair: from memory, from disk, or built
+
+    return HelperRef(split(function, wrt, kinds), function, part)
+
+
+_MISSING = object()
