@@ -98,16 +98,19 @@ def load(function: Callable, options: tuple) -> CompiledDerivative | CompiledSpl
     texts = stored["texts"]
     for filename, text in texts.items():
         register_lines(filename, text)
+    from .pipeline import helper_sources  # the helpers' pairs were loaded (or built) above
+
+    source = helper_sources(bindings) + "\n".join(texts.values())
     for key, paths in stored["consulted"]:  # what an outer build now depends on
         cache.consulted_lookups(functions[key], {p: _value(functions[key], p) for p in paths})
     guards = tuple(_guards(functions, stored["consulted"]))
     cache.count("disk_hits")
     if stored["kind"] == "split":
         forward, backward = stored["code"]
-        return CompiledSplit(stored["source"], forward, backward, bindings, guards, texts)
+        return CompiledSplit(source, forward, backward, bindings, guards, texts)
     output = stored["output"]
     return CompiledDerivative(
-        stored["source"],
+        source,
         stored["filename"],
         stored["code"],
         bindings,
@@ -144,7 +147,6 @@ def store(
         "options": repr(options),
         "consulted": consulted,
         "bindings": bindings,
-        "source": compiled.source,
         "texts": compiled.texts,
     }
     if isinstance(compiled, CompiledSplit):
@@ -200,7 +202,9 @@ def _path(function: Callable, options: tuple) -> Path | None:
     if None in closure:
         return None
     versions = (_FORMAT, _package_digest(), sys.implementation.cache_tag, np.__version__)
-    described = repr((versions, gast.__version__, print_, tuple(closure), options))
+    # the docstring names the file as the user sees it, relative to the working directory
+    shown = display_filename(function.__code__.co_filename)
+    described = repr((versions, gast.__version__, print_, shown, tuple(closure), options))
     digest = hashlib.blake2b(described.encode(), digest_size=16).hexdigest()
     name = "".join(c if c.isalnum() or c in "._-" else "_" for c in print_[2])
     return root / f"{print_[1]}.{name}-{digest}.s2sad"

@@ -72,7 +72,7 @@ def compiled(
         derivative = derive(function, wrt, mode, optimize, kinds)
         source = codegen.derivative_source(derivative)
         filename = filename_for(derivative, kinds)
-        helpers = helper_sources(derivative)
+        helpers = helper_sources(derivative.bindings)
         compiled = codegen.compile_derivative(
             derivative, source, filename, helpers, guards_of(derivative)
         )
@@ -101,7 +101,7 @@ def split(function: Callable, wrt: tuple[str, ...], kinds: tuple) -> tuple:
             forward,
             backward,
             filename,
-            helper_sources(derivative),
+            helper_sources(derivative.bindings),
             guards_of(derivative),
         )
         disk_cache.store(function, options, compiled)
@@ -111,26 +111,27 @@ def split(function: Callable, wrt: tuple[str, ...], kinds: tuple) -> tuple:
     return key
 
 
-def _helper_entries(derivative: Derivative) -> list:
-    """The compiled pairs of the helpers ``derivative`` calls, each once."""
+def _helper_entries(bindings: dict) -> list:
+    """The compiled pairs of the helpers a derivative with ``bindings`` calls, each once."""
     keys = []
-    for value in derivative.bindings.values():
+    for value in bindings.values():
         if isinstance(value, HelperRef) and value.key not in keys:
             keys.append(value.key)
     entries = [cache.peek(key) for key in keys]
     return [entry for entry in entries if entry is not None]  # None: the one being built
 
 
-def helper_sources(derivative: Derivative) -> str:
-    """The sources of the helper pairs ``derivative`` calls (each once), to print before it."""
-    return "".join(entry.source + "\n" for entry in _helper_entries(derivative))
+def helper_sources(bindings: dict) -> str:
+    """The sources of the helper pairs a derivative with ``bindings`` calls (each once),
+    to print before it."""
+    return "".join(entry.source + "\n" for entry in _helper_entries(bindings))
 
 
 def guards_of(derivative: Derivative) -> tuple:
     """The global names the derivative was built for, its helpers' included."""
     parsed = derivative.function.parsed
     guards = {(id(parsed.globals), n): (parsed.globals, n, v) for n, v in parsed.guards.items()}
-    for entry in _helper_entries(derivative):
+    for entry in _helper_entries(derivative.bindings):
         guards.update({(id(g[0]), g[1]): g for g in entry.guards})
     return tuple(guards.values())
 

@@ -296,3 +296,19 @@ def test_errors_from_a_loaded_derivative_still_name_the_users_line(tmp_path, cac
     with pytest.raises(s2sad.NonScalarOutputError, match=r"\.py:3"):
         s2sad.grad(module.f)(np.ones(2))
     assert builds == []
+
+
+def test_the_source_names_the_file_as_seen_from_the_working_directory(
+    tmp_path, cache_dir, monkeypatch
+):
+    module = write_module(tmp_path, SCALAR)
+    monkeypatch.chdir(tmp_path)
+    here = s2sad.source(module.f, wrt=(0, 1))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    cache.clear()
+    there = s2sad.source(module.f, wrt=(0, 1))
+    s2sad.cache_directory(None)
+    cache.clear()
+    assert there == s2sad.source(module.f, wrt=(0, 1))  # as a build here prints it
+    assert there != here and f"{module.__name__}.py:" in here
