@@ -71,8 +71,8 @@ def _recorded(build: Callable[[], Any]) -> tuple[Any, list]:
         entry = _build(build)
     finally:
         consulted = _RECORDING.pop()
-    if _RECORDING:
-        _RECORDING[-1].extend(consulted)
+        if _RECORDING:  # also when it failed: a caller may catch the error and go on
+            _RECORDING[-1].extend(consulted)
     return entry, consulted
 
 
@@ -144,14 +144,9 @@ _MISSING = object()
 
 def ensure(key: Hashable, build: Callable[[], Any]) -> None:
     """Build the entry for ``key`` unless it is cached or being built right now (a
-    recursive function asks for its own derivative while that is being built)."""
-    if key in _ENTRIES or key in _BUILDING:
-        return
-    _BUILDING.add(key)
-    try:
-        lookup(key, build)
-    finally:
-        _BUILDING.discard(key)
+    recursive function asks for its own derivative while that is being built). A cached
+    entry still counts as consulted by the build in progress."""
+    lookup_unless_building(key, build)
 
 
 def lookup_unless_building(key: Hashable, build: Callable[[], Any], default: Any = None) -> Any:

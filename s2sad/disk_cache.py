@@ -26,6 +26,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import importlib
+import inspect
 import linecache
 import marshal
 import os
@@ -217,21 +218,18 @@ def _fingerprinted(function: Callable, consulted: list) -> tuple[list, dict] | N
     None when something has no fingerprint, or two functions share one (two closures of
     one ``def``: a later process could not tell which is which)."""
     merged: dict[Any, dict] = {}
+    function = _unwrapped(function)  # whose namespaces s2sad reads (see s2sad.parse)
     functions: dict[Any, Callable] = {"": function}
-
-    def known(print_, value) -> bool:
-        return functions.setdefault(print_, value) is value
-
     for owner, seen in consulted:
         key = "" if owner is function else _fingerprint(owner)
-        if key is None or not known(key, owner):
+        if key is None or (key != "" and not _known(functions, key, owner)):
             return None
         paths = merged.setdefault(key, {})
         for path, value in seen.items():
             print_ = _fingerprint(value)
             if print_ is None:
                 return None
-            if print_[0] == "function" and value is not function and not known(print_, value):
+            if print_[0] == "function" and not _known(functions, print_, value):
                 return None
             paths[path] = print_
     if "" not in merged:
@@ -242,7 +240,7 @@ def _fingerprinted(function: Callable, consulted: list) -> tuple[list, dict] | N
 def _verified(function: Callable, consulted: list) -> dict | None:
     """Each consulted function's fingerprint → the function now, when every lookup
     recorded gives the same fingerprint again; else None."""
-    functions: dict[Any, Callable] = {"": function}
+    functions: dict[Any, Callable] = {"": _unwrapped(function)}
     pending = list(consulted)
     while pending:
         ready = [item for item in pending if item[0] in functions]
@@ -255,9 +253,8 @@ def _verified(function: Callable, consulted: list) -> dict | None:
                 value = _value(owner, path)
                 if _fingerprint(value) != expected:
                     return None
-                if expected[0] == "function" and value is not function:
-                    if functions.setdefault(expected, value) is not value:
-                        return None  # two functions with one fingerprint
+                if expected[0] == "function" and not _known(functions, expected, value):
+                    return None  # two functions with one fingerprint
     return functions
 
 
@@ -306,30 +303,55 @@ def _fingerprint(value: Any) -> tuple | None:
     if isinstance(value, types.ModuleType):
         return ("module", value.__name__)
     if isinstance(value, types.FunctionType):
-        if hasattr(value, "__s2sad_tree__") or value.__name__ == "<lambda>":
-            return None
-        code = value.__code__
-        digest = _file_digest(code.co_filename)
-        if digest is None:
-            return None
-        defaults = tuple(type(d).__qualname__ for d in value.__defaults__ or ())
-        keyword = tuple(
-            sorted((k, type(d).__qualname__) for k, d in (value.__kwdefaults__ or {}).items())
-        )
-        return (
-            "function",
-            value.__module__ or "",
-            value.__qualname__,
-            code.co_filename,
-            code.co_firstlineno,
-            digest,
-            defaults,
-            keyword,
-        )
+        print_ = _function_fingerprint(value)
+        target = _unwrapped(value)  # what s2sad differentiates where value is called
+        if print_ is None or target is value:
+            return print_
+        wrapped = None if target is None else _fingerprint(target)
+        return None if wrapped is None else (*print_, "wraps", wrapped)
     if callable(value):
         return ("object", *name) if (name := _importable(value)) else None
     kind = type(value)
     return ("value", kind.__module__, kind.__qualname__)
+
+
+def _unwrapped(function: Callable) -> Any:
+    try:
+        return inspect.unwrap(function)
+    except ValueError:  # a cycle of __wrapped__
+        return None
+
+
+def _known(functions: dict, print_: tuple, value: Callable) -> bool:
+    """Record ``value`` (and the function it wraps) under their fingerprints; False when
+    another function already has one of them (a later process could not tell which)."""
+    if functions.setdefault(print_, value) is not value:
+        return False
+    target = _unwrapped(value)
+    if target is value or not isinstance(target, types.FunctionType):
+        return True
+    return _known(functions, _fingerprint(target), target)
+
+
+def _function_fingerprint(function: types.FunctionType) -> tuple | None:
+    if hasattr(function, "__s2sad_tree__") or function.__name__ == "<lambda>":
+        return None
+    code = function.__code__
+    digest = _file_digest(code.co_filename)
+    if digest is None:
+        return None
+    defaults = tuple(type(d).__qualname__ for d in function.__defaults__ or ())
+    keyword = sorted((k, type(d).__qualname__) for k, d in (function.__kwdefaults__ or {}).items())
+    return (
+        "function",
+        function.__module__ or "",
+        function.__qualname__,
+        code.co_filename,
+        code.co_firstlineno,
+        digest,
+        defaults,
+        tuple(keyword),
+    )
 
 
 def _importable(value: Any) -> tuple[str, str] | None:

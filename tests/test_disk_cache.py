@@ -312,3 +312,50 @@ def test_the_source_names_the_file_as_seen_from_the_working_directory(
     cache.clear()
     assert there == s2sad.source(module.f, wrt=(0, 1))  # as a build here prints it
     assert there != here and f"{module.__name__}.py:" in here
+
+
+WRAPPED = """
+import functools
+import numpy as np
+
+def total(x):
+    return np.sum(x * x)
+
+def square(x):
+    return x * x
+
+def kernel(x):  # a wrapper that does not copy its target's name, as some decorators do
+    return kernel.__wrapped__(x)
+
+kernel.__wrapped__ = total
+
+def traced(function):
+    @functools.wraps(function)
+    def wrapper(*args):
+        return function(*args)
+    return wrapper
+
+@traced
+def cube(x):
+    return x * x * x
+
+def f(x):
+    return np.sum(kernel(x) * np.array([1.0, 2.0])) + 0.0 * total(x) + np.sum(cube(x))
+"""
+
+
+def test_a_helper_wrapping_another_function_is_checked_by_what_it_wraps(
+    tmp_path, cache_dir, builds
+):
+    """s2sad differentiates what ``__wrapped__`` leads to: that is part of the helper."""
+    module = write_module(tmp_path, WRAPPED)
+    x = np.array([0.7, 0.3])
+    assert s2sad.grad(module.f)(x) == pytest.approx(3.0 * 2.0 * x + 3.0 * x * x)
+    cache.clear()
+    builds.clear()
+    assert s2sad.grad(module.f)(x) == pytest.approx(3.0 * 2.0 * x + 3.0 * x * x)
+    assert builds == []  # the functools.wraps helper `cube` is found again too
+    module.kernel.__wrapped__ = module.square
+    cache.clear()
+    assert s2sad.grad(module.f)(x) == pytest.approx(2.0 * x * np.array([1.0, 2.0]) + 3.0 * x * x)
+    assert "f" in builds
