@@ -97,18 +97,22 @@ class _Check:
             return self.held(value, state) if value.id in self.locals else made
         if isinstance(value, gast.Subscript):
             index = value.slice
+            held = self.held(value.value, state)
             if isinstance(index, gast.Constant) and type(index.value) is int:
-                return Objects().union(
-                    *(self.part(o, index.value) for o in self.held(value.value, state))
-                )
-            return self.held(value.value, state)
+                # t[i] of a tuple t may hold is exactly its i-th element, not any other
+                exact = {o for o in held if _is_element(o) and o[1] in held}
+                return Objects().union(*(self.part(o, index.value) for o in held - exact))
+            return held
         if isinstance(value, gast.Attribute) and value.attr in VIEW_ATTRIBUTES:
             return self.held(value.value, state)
         if isinstance(value, (gast.Tuple, gast.List, gast.Dict)):
             elements = value.values if isinstance(value, gast.Dict) else value.elts
             if not isinstance(value, gast.Dict):
                 self.parts[id(statement)] = [self.held(e, state) for e in elements]
-            return made.union(*(self.held(e, state) for e in elements))
+            held = Objects().union(*(self.held(e, state) for e in elements))
+            if isinstance(value, gast.Tuple):  # never changed: its parts stay exact
+                held = Objects(("element", id(statement), _base(o)) for o in held)
+            return made | held
         if isinstance(value, gast.IfExp):
             return self.held(value.body, state) | self.held(value.orelse, state)
         if isinstance(value, gast.Call):
@@ -141,8 +145,8 @@ class _Check:
 
     def sharing(self, name: str, state: dict) -> list[str]:
         """The other names that may share ``name``'s memory in ``state``."""
-        mine = state.get(name, Objects())
-        return sorted(n for n, objects in state.items() if n != name and objects & mine)
+        mine = _bases(state.get(name, Objects()))
+        return sorted(n for n, objects in state.items() if n != name and _bases(objects) & mine)
 
     # ----- statements in order ------------------------------------------------------------
     def block(self, statements: list, state: dict | None) -> dict | None:
@@ -203,7 +207,11 @@ class _Check:
             entry = dict(head)
             if isinstance(loop, gast.For):  # the rows of an array are views of it
                 element = loop.body and self.shapes.of(loop.body[0], load(loop.target.id))
-                own = Objects({id(loop)}) if element == () else self.held(loop.iter, entry)
+                own = (
+                    Objects({id(loop)})
+                    if element == ()
+                    else Objects(map(_base, self.held(loop.iter, entry)))  # the elements
+                )
                 if not own:
                     own = Objects({id(loop)})
                 for name in _names(loop.target):
@@ -223,8 +231,10 @@ class _Check:
             return  # a global or a constant: not s2sad's business
         live = self.live.get(id(statement), set())
         others = [n for n in self.sharing(name, state) if n in live]
+        if in_place:  # `z += e` writes into z's array: not into a number z may be instead
+            others = [n for n in others if self.shapes.of(statement, load(n)) != ()]
         arguments = sorted(
-            o[1] for o in state.get(name, ()) if isinstance(o, tuple) and o[0] == "argument"
+            o[1] for o in _bases(state.get(name, ())) if isinstance(o, tuple) and o[0] == "argument"
         )
         location = self.parsed.location(statement)
         if arguments and not in_place:
@@ -280,6 +290,20 @@ def returns_tuple(function) -> bool:
         return bool(returns) and all(isinstance(r.value, gast.Tuple) for r in returns)
 
     return cache.lookup(("returns a tuple", code), find)
+
+
+def _is_element(obj) -> bool:
+    """("element", t, obj): ``obj`` held as an element of the tuple made by statement t.
+    A tuple shares memory with its elements, but ``t[i]`` is only its i-th (``part``)."""
+    return isinstance(obj, tuple) and obj[0] == "element"
+
+
+def _base(obj):
+    return obj[2] if _is_element(obj) else obj
+
+
+def _bases(objects) -> set:
+    return {_base(o) for o in objects}
 
 
 def _join(*states):

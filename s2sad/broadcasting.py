@@ -70,6 +70,7 @@ class _Analysis:
         self.helper_shape = None
         self.once: set[str] = set()  # names assigned once
         self.sizes: dict[str, tuple] = {}  # such a name → the shape it spells: (3, 4), x.shape
+        self.integers: dict[str, tuple] = {}  # such a name → the ints it holds: axis=(0, 1)
 
     def new_dim(self, hint: str) -> Dim:
         return Dim(f"{hint}#{next(self.fresh)}")
@@ -215,12 +216,23 @@ class _Analysis:
         name, value = statement.targets[0].id, statement.value
         if name not in self.once:
             return
-        if isinstance(value, gast.Tuple) and all(_int_constant(e) for e in value.elts):
+        if isinstance(value, gast.Tuple) and all(_int_constant(e) is not None for e in value.elts):
+            self.integers[name] = tuple(e.value for e in value.elts)
             self.sizes[name] = tuple(_length(e.value) for e in value.elts)
         elif isinstance(value, gast.Attribute) and value.attr == "shape":
             shape = self.operand(value.value, state)
             if isinstance(shape, tuple):
                 self.sizes[name] = shape
+
+    def constant(self, bound, parameter: str) -> tuple[bool, object]:
+        """(True, value) when the argument bound to ``parameter`` is a constant, spelt out
+        or held by a name assigned once (``axis=(0, 1)`` becomes ``t = (0, 1)``)."""
+        if bound.is_constant(parameter):
+            return True, bound.constant(parameter)
+        node = bound.get(parameter)
+        if isinstance(node, gast.Name) and node.id in self.integers:
+            return True, self.integers[node.id]
+        return False, None
 
     def created(self, size) -> Shape | None:
         """The shape of ``np.zeros(size)`` and friends."""
@@ -281,9 +293,9 @@ class _Analysis:
             full = bound.is_none("axis") and bound.constant("keepdims", None) is False
             return () if full else None
         keepdims = bound.constant("keepdims", None)
-        if not bound.is_constant("keepdims") or not bound.is_constant("axis"):
+        known, axis = self.constant(bound, "axis")
+        if not bound.is_constant("keepdims") or not known:
             return None
-        axis = bound.constant("axis")
         if axis is None:
             return (ONE,) * len(shape) if keepdims else ()
         axes = (
@@ -344,7 +356,7 @@ class _Analysis:
             return None
         if bound.is_none("axes"):
             return tuple(reversed(shape))
-        axes = bound.constant("axes")
+        _, axes = self.constant(bound, "axes")
         if isinstance(axes, tuple) and sorted(axes) == list(range(len(shape))):
             return tuple(shape[i] for i in axes)
         return None

@@ -348,6 +348,47 @@ def test_replacing_list_slots_is_not_a_write_through_an_alias():
     assert np.allclose(s2sad.grad(write_into_a_list_slot)(V), 12.0 * V)
 
 
+def scale_the_swapped_row(a):
+    rows = a * 1.0
+    for row in rows:
+        scale = np.tanh(row)
+    row, scale = scale, row  # row is now tanh's new array, scale a view of rows
+    row *= a[1]  # writes into tanh's array only
+    return np.sum(row) + np.sum(scale * rows)
+
+
+def test_in_place_update_of_a_swapped_pairs_new_array_is_differentiated():
+    a = np.array([[0.3, -0.2], [0.5, 0.7], [-0.4, 0.1]])
+    assert check_grad(scale_the_swapped_row, a) < 1e-6
+
+
+def scale_the_swapped_view(x):
+    y = x * 1.0
+    view, other = y[1:], x * 2.0
+    view, other = other, view  # other is now the view of y
+    other *= 3.0  # so this writes into y
+    return np.sum(y * x) + np.sum(view)
+
+
+def test_in_place_update_through_a_swapped_view_is_still_refused():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="shares memory with y"):
+        s2sad.grad(scale_the_swapped_view)(V)
+
+
+def shift_the_largest(x, big):
+    top = np.max(x, axis=(0, 1))  # a number: every axis reduced
+    shifted = top if big else x[0, 0]
+    shifted -= 1.0  # a number, however it was reached: rebinds, writes into nothing
+    return np.sum(x) * shifted + top
+
+
+def test_in_place_update_of_a_reduction_over_an_axis_tuple_is_a_rebinding():
+    x = np.array([[0.2, 0.9], [0.4, -0.3]])
+    expected = np.full((2, 2), 0.9 - 1.0)  # d sum(x) * (top - 1); top = x[0, 1] gets more:
+    expected[0, 1] += np.sum(x) + 1.0
+    assert np.allclose(s2sad.grad(shift_the_largest)(x, True), expected)
+
+
 # ===== in-place adjoints ==================================================================
 def fill_then_sum(x):
     y = np.zeros(3)
