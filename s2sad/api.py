@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import pipeline
+from . import cache, pipeline
 from .errors import NonScalarOutputError, S2SADError
 from .names import Namer, identifier
 from .parse import ParsedFunction
@@ -400,14 +400,14 @@ def grad(function: Callable | None = None, wrt=0, *, optimize: bool = True):
     """
     if function is None:
         return lambda f: grad(f, wrt, optimize=optimize)
-    return DerivativeFunction(function, wrt, "grad", optimize).dispatcher()
+    return _derivative_function(DerivativeFunction, function, wrt, "grad", optimize)
 
 
 def value_and_grad(function: Callable | None = None, wrt=0, *, optimize: bool = True):
     """Like :func:`grad`, returning ``(f(*args), gradient)`` from one primal sweep."""
     if function is None:
         return lambda f: value_and_grad(f, wrt, optimize=optimize)
-    return DerivativeFunction(function, wrt, "value_and_grad", optimize).dispatcher()
+    return _derivative_function(DerivativeFunction, function, wrt, "value_and_grad", optimize)
 
 
 def vjp(function: Callable | None = None, wrt=0, *, optimize: bool = True):
@@ -415,7 +415,22 @@ def vjp(function: Callable | None = None, wrt=0, *, optimize: bool = True):
     back to the arguments ``wrt``. Works for any output shape."""
     if function is None:
         return lambda f: vjp(f, wrt, optimize=optimize)
-    return VJPFunction(function, wrt, "vjp", optimize).dispatcher()
+    return _derivative_function(VJPFunction, function, wrt, "vjp", optimize)
+
+
+def _derivative_function(kind: type, function: Callable, wrt, mode: str, optimize: bool):
+    """``kind(function, ...).dispatcher()``, or the one made before for the same function
+    and arguments while its code and defaults are unchanged (s2sad.cache)."""
+    snapshot = (
+        getattr(function, "__code__", None),
+        getattr(function, "__defaults__", None),
+        getattr(function, "__kwdefaults__", None),
+    )
+    return cache.derivative_function(
+        (function, mode, wrt, optimize),
+        snapshot,
+        lambda: kind(function, wrt, mode, optimize).dispatcher(),
+    )
 
 
 def source(function: Callable, wrt=0, *, optimize: bool = True, mode: str = "grad") -> str:

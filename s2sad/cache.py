@@ -161,6 +161,27 @@ def lookup_unless_building(key: Hashable, build: Callable[[], Any], default: Any
         _BUILDING.discard(key)
 
 
+def derivative_function(key: Hashable, snapshot: tuple, make: Callable[[], Any]) -> Any:
+    """The derivative function ``make()`` gave for ``key`` before, if ``snapshot`` (objects
+    it copied from the user's function) is still the same; else a new one. So asking for
+    ``grad(f)`` again costs a lookup, not a new dispatcher. The last 256 are kept."""
+    try:
+        found = _FUNCTIONS.get(key)
+    except TypeError:  # an unhashable wrt: make one each time
+        return make()
+    if found is not None and all(a is b for a, b in zip(found[0], snapshot)):
+        return found[1]
+    made = make()
+    _FUNCTIONS[key] = (snapshot, made)
+    if len(_FUNCTIONS) > _FUNCTIONS_KEPT:
+        del _FUNCTIONS[next(iter(_FUNCTIONS))]  # the oldest
+    return made
+
+
+_FUNCTIONS: dict[Hashable, tuple] = {}
+_FUNCTIONS_KEPT = 256
+
+
 def peek(key: Hashable) -> Any:
     """The cached entry for ``key``, or None."""
     return _ENTRIES.get(key)
@@ -170,6 +191,7 @@ def clear() -> None:
     """Forget every compiled derivative (the next ``grad(f)`` call transforms again)."""
     _ENTRIES.clear()
     _CONSULTED.clear()
+    _FUNCTIONS.clear()
     _STATS.update(hits=0, misses=0, disk_hits=0, disk_writes=0)
 
 

@@ -209,7 +209,26 @@ def test_building_the_same_gradient_twice_transforms_once(derivations):
     second = s2sad.grad(f)(X, 2.0)
     assert np.array_equal(first, second)
     assert len(derivations) == 1
-    assert cache.stats()["misses"] == 1 and cache.stats()["hits"] == 1
+    assert cache.stats()["misses"] == 1
+    assert s2sad.grad(f) is s2sad.grad(f)  # asking again costs a lookup, not a new function
+
+
+def scaled_sum(x, scale=2.0):
+    return np.sum(x) * scale
+
+
+def test_asking_again_after_the_defaults_changed_gives_a_function_with_the_new_defaults():
+    assert np.allclose(s2sad.grad(scaled_sum)(X), 2.0)
+    scaled_sum.__defaults__ = (3.0,)
+    try:
+        assert np.allclose(s2sad.grad(scaled_sum)(X), 3.0)
+    finally:
+        scaled_sum.__defaults__ = (2.0,)
+    assert np.allclose(s2sad.grad(scaled_sum)(X), 2.0)
+    assert s2sad.grad(scaled_sum, wrt=[0]) is not s2sad.grad(scaled_sum, wrt=[0])  # a list
+    remembered = s2sad.grad(scaled_sum)
+    cache.clear()
+    assert s2sad.grad(scaled_sum) is not remembered
 
 
 def test_two_gradient_objects_share_one_transformation(derivations):
