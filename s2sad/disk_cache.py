@@ -15,7 +15,9 @@ what its build depended on, so that a later process can tell whether it still ho
 An entry is loaded only when every one of those lookups gives the same fingerprint again;
 otherwise the derivative is built and the entry replaced. A build that depends on what
 cannot be fingerprinted (a lambda, a callable object, a function defined at the prompt,
-a rule the user registered) is simply not stored.
+a rule the user registered) is simply not stored. A ``def`` inside the function (lifted
+by s2sad.lifting) is identified by its parent and name, and made again from the code of
+the factory that made it.
 
 >>> directory() is None or isinstance(directory(), Path)
 True
@@ -103,7 +105,8 @@ def load(function: Callable, options: tuple) -> CompiledDerivative | CompiledSpl
 
     source = helper_sources(bindings) + "\n".join(texts.values())
     for key, paths in stored["consulted"]:  # what an outer build now depends on
-        cache.consulted_lookups(functions[key], {p: _value(functions[key], p) for p in paths})
+        owner = _owner(key, functions)
+        cache.consulted_lookups(owner, {p: _value(owner, p) for p in paths})
     guards = tuple(_guards(functions, stored["consulted"]))
     cache.count("disk_hits")
     if stored["kind"] == "split":
@@ -191,7 +194,7 @@ def _path(function: Callable, options: tuple) -> Path | None:
     if root is None or REGISTRY.customised:
         return None
     print_ = _fingerprint(function)
-    if print_ is None or print_[0] != "function":
+    if print_ is None or print_[0] not in ("function", "lifted"):
         return None
     closure = []
     for cell in function.__closure__ or ():
@@ -207,8 +210,8 @@ def _path(function: Callable, options: tuple) -> Path | None:
     shown = display_filename(function.__code__.co_filename)
     described = repr((versions, gast.__version__, print_, shown, tuple(closure), options))
     digest = hashlib.blake2b(described.encode(), digest_size=16).hexdigest()
-    name = "".join(c if c.isalnum() or c in "._-" else "_" for c in print_[2])
-    return root / f"{print_[1]}.{name}-{digest}.s2sad"
+    name = f"{function.__module__}.{function.__qualname__}"
+    return root / f"{''.join(c if c.isalnum() or c in '._-' else '_' for c in name)}-{digest}.s2sad"
 
 
 # ----- what a build consulted, fingerprinted ---------------------------------------------------
@@ -225,7 +228,10 @@ def _fingerprinted(function: Callable, consulted: list) -> tuple[list, dict] | N
         if key is None or (key != "" and not _known(functions, key, owner)):
             return None
         paths = merged.setdefault(key, {})
+        lifted = getattr(owner, "__s2sad_lifted__", None)
         for path, value in seen.items():
+            if lifted is not None and path == lifted[1] and value is owner:
+                continue  # a lifted recursive def's own name, in its own closure
             print_ = _fingerprint(value)
             if print_ is None:
                 return None
@@ -240,15 +246,16 @@ def _fingerprinted(function: Callable, consulted: list) -> tuple[list, dict] | N
 def _verified(function: Callable, consulted: list) -> dict | None:
     """Each consulted function's fingerprint → the function now, when every lookup
     recorded gives the same fingerprint again; else None."""
-    functions: dict[Any, Callable] = {"": _unwrapped(function)}
+    top = _unwrapped(function)
+    functions: dict[Any, Callable] = {"": top, _fingerprint(top): top}  # a lifted def's parent
     pending = list(consulted)
     while pending:
-        ready = [item for item in pending if item[0] in functions]
+        ready = [item for item in pending if _owner(item[0], functions) is not None]
         if not ready:
             return None  # a helper this process cannot reach the way the build did
         for item in ready:
             pending.remove(item)
-            owner = functions[item[0]]
+            owner = _owner(item[0], functions)
             for path, expected in item[1].items():
                 value = _value(owner, path)
                 if _fingerprint(value) != expected:
@@ -256,6 +263,17 @@ def _verified(function: Callable, consulted: list) -> dict | None:
                 if expected[0] == "function" and not _known(functions, expected, value):
                     return None  # two functions with one fingerprint
     return functions
+
+
+def _owner(key, functions: dict) -> Callable | None:
+    """The function in whose namespaces the lookups recorded under ``key`` are made again:
+    a lifted ``def`` reads its parent's (what it took from the parent's own variables
+    became parameters)."""
+    if key in functions:
+        return functions[key]
+    if isinstance(key, tuple) and key[0] == "lifted":
+        return _owner(key[1], functions)
+    return None
 
 
 def _value(function: Callable, path: str) -> Any:
@@ -284,7 +302,7 @@ def _guards(functions: dict, consulted: list) -> list:
     s2sad.cache.current."""
     guards = []
     for key, paths in consulted:
-        function = functions[key]
+        function = _owner(key, functions)
         namespace = function.__globals__
         free = function.__code__.co_freevars
         for path in paths:
@@ -334,6 +352,10 @@ def _known(functions: dict, print_: tuple, value: Callable) -> bool:
 
 
 def _function_fingerprint(function: types.FunctionType) -> tuple | None:
+    lifted = getattr(function, "__s2sad_lifted__", None)
+    if lifted is not None:  # a `def` inside another function, made a helper: its source
+        parent = _fingerprint(lifted[0])  # is the parent's, and so is its namespace
+        return None if parent is None else ("lifted", parent, lifted[1])
     if hasattr(function, "__s2sad_tree__") or function.__name__ == "<lambda>":
         return None
     code = function.__code__
@@ -410,10 +432,15 @@ def _reference(value: Any, functions: dict) -> tuple | None:
     """How a later process finds ``value`` again, or None."""
     if isinstance(value, HelperRef):
         print_ = _fingerprint(value.function)
+        _, wrt, _, _, kinds, _ = value.key
+        lifted = _lifted_reference(value.function)
+        if lifted is not None:
+            return ("lifted helper", lifted, wrt, kinds, value.part)
         if print_ not in functions:
             return None
-        _, wrt, _, _, kinds, _ = value.key
         return ("helper", print_, wrt, kinds, value.part)
+    if isinstance(value, types.FunctionType) and hasattr(value, "__s2sad_lifted__"):
+        return _lifted_reference(value)
     if value is None or type(value) in (bool, int, float, str):
         return ("constant", value)
     if isinstance(value, types.ModuleType):
@@ -434,6 +461,10 @@ def _dereference(reference: tuple, functions: dict) -> Any:
         except Exception:  # noqa: BLE001 - gone since the entry was written
             return _MISSING
         return found
+    if reference[0] == "lifted":
+        return _lifted_function(reference, functions)
+    if reference[0] == "lifted helper":
+        return _lifted_helper(reference, functions)
     _, print_, wrt, kinds, part = reference
     function = functions.get(print_)
     if function is None:
@@ -441,6 +472,58 @@ def _dereference(reference: tuple, functions: dict) -> Any:
     from .pipeline import split  # the helper's pair: from memory, from disk, or built
 
     return HelperRef(split(function, wrt, kinds), function, part)
+
+
+def _lifted_reference(function: types.FunctionType) -> tuple | None:
+    """How a later process makes a lifted ``def`` (s2sad.lifting) again: from the code of
+    the factory that made it, in its parent's globals."""
+    print_ = _fingerprint(function)
+    if print_ is None or print_[0] != "lifted":
+        return None
+    factory = function.__s2sad_lifted__[2]
+    return ("lifted", print_, factory, function.__defaults__, function.__kwdefaults__)
+
+
+def _lifted_function(reference: tuple, functions: dict) -> Any:
+    """The lifted ``def`` ``reference`` describes, made once per load."""
+    _, print_, factory, defaults, keyword_defaults = reference
+    function = functions.get(print_)
+    if function is None:
+        parent = functions.get(print_[1])
+        if parent is None:
+            return _MISSING
+        function = types.FunctionType(factory, parent.__globals__)()
+        function.__defaults__, function.__kwdefaults__ = defaults, keyword_defaults
+        function.__s2sad_lifted__ = (parent, print_[2], factory)
+        functions[print_] = function
+    return function
+
+
+def _lifted_helper(reference: tuple, functions: dict) -> Any:
+    """A HelperRef to a lifted ``def``'s pair, which must be on disk too: building it
+    would need the parent's parsed tree."""
+    _, lifted, wrt, kinds, part = reference
+    function = _lifted_function(lifted, functions)
+    if function is _MISSING:
+        return _MISSING
+    options = (wrt, "split", True, kinds)
+    key = cache.key_for(function, *options)
+
+    def build():
+        stored = load(function, options)
+        if stored is None:
+            raise _NotStored
+        return stored
+
+    try:  # a recursive def's pair refers to itself while it is being loaded: fine
+        cache.lookup_unless_building(key, build)
+    except _NotStored:
+        return _MISSING
+    return HelperRef(key, function, part)
+
+
+class _NotStored(Exception):
+    """A lifted def's pair is not on disk (load falls back to building everything)."""
 
 
 _MISSING = object()

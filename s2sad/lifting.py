@@ -88,4 +88,6 @@ def lift(node: gast.FunctionDef, parsed: ParsedFunction) -> Lifted:
     }
     function.__kwdefaults__ = kw_defaults or None
     function.__s2sad_tree__ = (lifted, parsed.filename)  # parse_function reads this
+    # what s2sad.disk_cache needs to make it again in another process
+    function.__s2sad_lifted__ = (parsed.function, node.name, factory_code)
     return Lifted(function, captured)

@@ -214,10 +214,8 @@ def test_builds_that_cannot_be_checked_later_are_not_stored(tmp_path, cache_dir)
         import functools, math
         scaled = functools.partial(math.pow, 2.0)
 
-        def nested(x):
-            def inner(y):
-                return y * y
-            return inner(x) * x
+        def uses_partial(x):
+            return scaled(3.0) * x
 
         def uses_lambda(x):
             return square(x) + 1.0
@@ -225,7 +223,7 @@ def test_builds_that_cannot_be_checked_later_are_not_stored(tmp_path, cache_dir)
         square = lambda y: y * y
         """,
     )
-    assert s2sad.grad(module.nested)(2.0) == 12.0  # a lifted nested def
+    assert s2sad.grad(module.uses_partial)(2.0) == 8.0  # a callable object
     assert s2sad.grad(module.uses_lambda)(3.0) == 6.0
     # A rule of the user's: its templates may be computed by any code, which a later
     # process cannot check; from now on this process stores nothing.
@@ -359,3 +357,41 @@ def test_a_helper_wrapping_another_function_is_checked_by_what_it_wraps(
     cache.clear()
     assert s2sad.grad(module.f)(x) == pytest.approx(2.0 * x * np.array([1.0, 2.0]) + 3.0 * x * x)
     assert "f" in builds
+
+
+NESTED = """
+import math
+
+def f(x, a):
+    def inner(y):
+        return y * a + math.sin(y)
+
+    def power(y, n):
+        if n == 0:
+            return 1.0
+        return y * power(y, n - 1)
+
+    return inner(x) * inner(2.0 * x) + power(x, 3)
+"""
+
+
+def test_functions_defined_inside_are_stored_and_made_again_from_disk(tmp_path, cache_dir, builds):
+    module = write_module(tmp_path, NESTED)
+
+    def expected(x, a):
+        inner, slope = (lambda y: y * a + math.sin(y)), (lambda y: a + math.cos(y))
+        dx = slope(x) * inner(2 * x) + inner(x) * 2 * slope(2 * x) + 3 * x * x
+        return dx, x * inner(2 * x) + inner(x) * 2 * x
+
+    assert s2sad.grad(module.f, wrt=(0, 1))(0.4, 1.3) == pytest.approx(expected(0.4, 1.3))
+    written = cache.stats()["disk_writes"]
+    assert written == 3  # f's derivative, and the pairs of inner and power
+    cache.clear()
+    builds.clear()
+    assert s2sad.grad(module.f, wrt=(0, 1))(0.7, -0.2) == pytest.approx(expected(0.7, -0.2))
+    assert builds == [] and cache.stats()["disk_hits"] == 3
+    for path in cache_dir.glob("*power*"):  # without its pair, f is built again
+        path.unlink()
+    cache.clear()
+    assert s2sad.grad(module.f, wrt=(0, 1))(0.7, -0.2) == pytest.approx(expected(0.7, -0.2))
+    assert sorted(builds) == ["f", "power"]  # inner's pair still loads
