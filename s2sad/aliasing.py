@@ -32,14 +32,18 @@ judged by the names that share memory with its target there and are read afterwa
 
 from __future__ import annotations
 
+import inspect
+
 import gast
 import numpy as np
 
 from . import cache
 from .dataflow import MUTATING_METHODS, Effects, live_after
 from .errors import S2SADError, UnsupportedSyntaxError
+from .normalize import normalize
 from .parse import UNRESOLVED, parse_function
 from .primitives import is_user_function
+from .shapes import Shapes
 from .syntax import load, operator_symbol, walk
 
 #: attributes and methods whose result may share memory with the array they are read from
@@ -85,6 +89,7 @@ class _Check:
         self.exits: list[list] = []  # per enclosing loop: states at its breaks
         #: a tuple or list a statement made → what each element holds (None: new arrays)
         self.parts: dict[object, list | None] = {}
+        self.parts_changed = 0  # a loop is analysed again until no part grows
 
     # ----- what a value may share ---------------------------------------------------------
     def points(self, statement, state: dict) -> Objects:
@@ -108,7 +113,7 @@ class _Check:
         if isinstance(value, (gast.Tuple, gast.List, gast.Dict)):
             elements = value.values if isinstance(value, gast.Dict) else value.elts
             if not isinstance(value, gast.Dict):
-                self.parts[id(statement)] = [self.held(e, state) for e in elements]
+                self.remember_parts(statement, [self.held(e, state) for e in elements])
             held = Objects().union(*(self.held(e, state) for e in elements))
             if isinstance(value, gast.Tuple):  # never changed: its parts stay exact
                 held = Objects(("element", id(statement), _base(o)) for o in held)
@@ -123,9 +128,44 @@ class _Check:
             function = self.parsed.resolve(func)
             if any(function is f for f in VIEW_FUNCTIONS) and value.args:
                 return self.held(value.args[0], state)
-            if returns_tuple(function):  # a, b = helper(...): two new arrays
-                self.parts[id(statement)] = None
+            if any(function is f for f in _CONTAINER_COPIES) and value.args:
+                # list(t) is a new list of the very same elements
+                return made | Objects(map(_base, self.held(value.args[0], state)))
+            if is_user_function(function):
+                if returns_tuple(function):  # a, b = helper(...): its parts, unknown
+                    self.parts[id(statement)] = None
+                return made | self.returned(function, value, state)
         return made
+
+    def returned(self, function, call: gast.Call, state: dict) -> Objects:
+        """What the result of the user's ``function`` called by ``call`` may share: the
+        arguments it may return (or views or tuples of them); all of them if unknown."""
+        shared = returned_arguments(function)
+        atoms = [*call.args, *(k.value for k in call.keywords)]
+        if shared is not None:
+            try:
+                bound = inspect.signature(function).bind(*call.args, **_keywords(call))
+            except (TypeError, ValueError):
+                pass
+            else:
+                atoms = []
+                for name, argument in bound.arguments.items():
+                    if name in shared:
+                        atoms += argument if isinstance(argument, tuple) else [argument]
+                        atoms += argument.values() if isinstance(argument, dict) else []
+        held = Objects().union(*(self.held(a, state) for a in atoms if isinstance(a, gast.AST)))
+        return Objects(map(_base, held))
+
+    def remember_parts(self, statement, parts: list) -> None:
+        """What each element of the tuple or list ``statement`` makes may hold: in a loop,
+        whatever it held on any pass (t[0] read at the top of the body sees them all)."""
+        known = self.parts.get(id(statement))
+        if known is not None:
+            parts = [old | new for old, new in zip(known, parts)]
+            if parts == known:
+                return
+        self.parts[id(statement)] = parts
+        self.parts_changed += 1
 
     def part(self, obj, index: int) -> Objects:
         """What ``t[index]`` may share when ``t`` holds ``obj``."""
@@ -203,6 +243,7 @@ class _Check:
     def loop(self, loop, state: dict) -> dict | None:
         head = state
         while True:
+            parts_before = self.parts_changed
             self.exits.append([])
             entry = dict(head)
             if isinstance(loop, gast.For):  # the rows of an array are views of it
@@ -219,7 +260,7 @@ class _Check:
             end = self.block(loop.body, entry)
             exits = self.exits.pop()
             new_head = _join(head, end)
-            if new_head == head:
+            if new_head == head and self.parts_changed == parts_before:
                 break
             head = new_head
         return _join(head, *exits)
@@ -273,6 +314,52 @@ class _Check:
     def run(self) -> None:
         state = {name: Objects({("argument", name)}) for name in self.function.parameters}
         self.block(self.function.tree.body, state)
+
+
+class _Summary(_Check):
+    """The same analysis run on a helper to learn what its result may share, refusing
+    nothing (the helper's own derivative is checked when it is built)."""
+
+    def __init__(self, function):
+        super().__init__(function, Shapes())  # no shapes: every value may be an array
+        self.results = Objects()
+
+    def write(self, statement, name, state, in_place=False) -> None:
+        return
+
+    def statement(self, statement, state: dict) -> dict | None:
+        if isinstance(statement, gast.Return) and statement.value is not None:
+            self.results |= self.held(statement.value, state)
+        return super().statement(statement, state)
+
+
+def returned_arguments(function) -> frozenset | None:
+    """The parameters of the user's ``function`` whose memory its result may share (it
+    returns them, views of them, or tuples holding them); None when unknown (a recursive
+    function asking about itself, source s2sad cannot read)."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None
+
+    def find() -> frozenset | None:
+        try:
+            summary = _Summary(normalize(parse_function(function)))
+            summary.run()
+        except S2SADError:
+            return None
+        return frozenset(
+            o[1] for o in map(_base, summary.results) if isinstance(o, tuple) and o[0] == "argument"
+        )
+
+    return cache.lookup_unless_building(("returns its arguments", code), find)
+
+
+def _keywords(call: gast.Call) -> dict:
+    return {k.arg: k.value for k in call.keywords if k.arg is not None}
+
+
+#: calls whose result is a new container of the same elements
+_CONTAINER_COPIES = (list, tuple, sorted, reversed)
 
 
 def returns_tuple(function) -> bool:

@@ -221,8 +221,8 @@ class DerivativeFunction:
         arguments' kinds and calls it: the same as calling this object, without the cost
         of packing ``*args``. Falls back to this object for signatures it cannot mirror."""
         parameters = _simple_parameters(self.function)
-        if parameters is None or self.receiver:
-            return self
+        if parameters is None or self.receiver or not inspect.isfunction(self.function):
+            return self  # the first call says what is wrong with a callable object
         positional, keyword_only = parameters
         seed = ["seed"] if self.mode == "vjp" else []
         if "seed" in positional + keyword_only and seed:
@@ -421,16 +421,26 @@ def vjp(function: Callable | None = None, wrt=0, *, optimize: bool = True):
 def _derivative_function(kind: type, function: Callable, wrt, mode: str, optimize: bool):
     """``kind(function, ...).dispatcher()``, or the one made before for the same function
     and arguments while its code and defaults are unchanged (s2sad.cache)."""
-    snapshot = (
-        getattr(function, "__code__", None),
-        getattr(function, "__defaults__", None),
-        getattr(function, "__kwdefaults__", None),
-    )
+    snapshot = []
+    for each in dict.fromkeys((function, inspect.unwrap(function))):  # what is differentiated
+        snapshot += (
+            getattr(each, "__code__", None),
+            getattr(each, "__defaults__", None),
+            getattr(each, "__kwdefaults__", None),
+            *map(_contents, getattr(each, "__closure__", None) or ()),
+        )
     return cache.derivative_function(
-        (function, mode, wrt, optimize),
-        snapshot,
+        (function, mode, wrt, repr(wrt), optimize),  # wrt=True equals wrt=1; its repr does not
+        tuple(snapshot),
         lambda: kind(function, wrt, mode, optimize).dispatcher(),
     )
+
+
+def _contents(cell: types.CellType):
+    try:
+        return cell.cell_contents
+    except ValueError:  # empty
+        return None
 
 
 def source(function: Callable, wrt=0, *, optimize: bool = True, mode: str = "grad") -> str:

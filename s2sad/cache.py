@@ -169,7 +169,11 @@ def derivative_function(key: Hashable, snapshot: tuple, make: Callable[[], Any])
         found = _FUNCTIONS.get(key)
     except TypeError:  # an unhashable wrt: make one each time
         return make()
-    if found is not None and all(a is b for a, b in zip(found[0], snapshot)):
+    if (
+        found is not None
+        and len(found[0]) == len(snapshot)
+        and all(a is b for a, b in zip(found[0], snapshot))
+    ):
         return found[1]
     made = make()
     _FUNCTIONS[key] = (snapshot, made)

@@ -300,6 +300,8 @@ def _find_definition(source: str, function: Callable, where: Location) -> gast.F
 
 
 def _describe(obj: Any) -> str:
-    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj)
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if name is None:
+        return repr(obj)  # functools.partial(...) names its module itself
     module = getattr(obj, "__module__", None)
     return f"{module}.{name}" if module and module != "builtins" else str(name)

@@ -7,7 +7,7 @@ builds what it checks (tests/test_disk_cache.py turns it on where it is the subj
 import numpy as np
 import pytest
 
-from s2sad import cache, disk_cache
+from s2sad import cache, disk_cache, pipeline
 
 disk_cache.cache_directory(None)
 
@@ -21,3 +21,18 @@ def rng():
 def _fresh_cache():
     cache.clear()
     yield
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """The names of the functions the pipeline transforms, in order (a hit in the cache,
+    in memory or on disk, transforms nothing)."""
+    names = []
+    original = pipeline.derive
+
+    def counting(function, *args, **kwargs):
+        names.append(function.__name__)
+        return original(function, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "derive", counting)
+    return names

@@ -389,6 +389,80 @@ def test_in_place_update_of_a_reduction_over_an_axis_tuple_is_a_rebinding():
     assert np.allclose(s2sad.grad(shift_the_largest)(x, True), expected)
 
 
+def tuple_element_moved_in_a_loop(x):
+    y = x * 1.0
+    t = (x * 4.0, x * 5.0)
+    for i in range(3):
+        u = t[0]
+        u += 1.0  # on the third pass u is y: NumPy changes y
+        if i == 0:
+            p = x * 2.0
+        else:
+            p = q  # noqa: F821 - q is set at the end of the first pass
+        t = (p, y)
+        q = y  # noqa: F841
+        p = x * 3.0
+        u = x * 6.0
+    return np.sum(y * y) + np.sum(t[0] * x)
+
+
+def returns_its_argument(a, b):
+    return a, b
+
+
+def view_of(a):
+    return a[1:]
+
+
+def fresh(a):
+    return a * 2.0
+
+
+def write_into_a_returned_argument(x):
+    y, z = x * 1.0, x * 2.0
+    u, v = returns_its_argument(y, z)
+    u *= 3.0  # u is y
+    return np.sum(y * x) + np.sum(v)
+
+
+def write_into_a_returned_view(x):
+    y = x * 1.0
+    v = view_of(y)
+    v *= 3.0  # v is a view of y
+    return np.sum(y * x)
+
+
+def write_into_a_list_of_a_tuple(x):
+    y, z = x * 1.0, x * 2.0
+    v = list((z, y))[1]
+    v *= 3.0  # v is y
+    return np.sum(y * x)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        tuple_element_moved_in_a_loop,
+        write_into_a_returned_argument,
+        write_into_a_returned_view,
+        write_into_a_list_of_a_tuple,
+    ],
+)
+def test_writes_through_what_a_call_or_a_loop_hands_back_are_refused(function):
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="shares memory with"):
+        s2sad.grad(function)(V)
+
+
+def write_into_a_helpers_new_array(x):
+    h = fresh(x)
+    h += x * x  # fresh made a new array: nothing else sees the write
+    return np.sum(h * x)
+
+
+def test_writing_into_the_new_array_a_helper_returns_is_differentiated():
+    assert np.allclose(s2sad.grad(write_into_a_helpers_new_array)(V), 4.0 * V + 3.0 * V * V)
+
+
 # ===== in-place adjoints ==================================================================
 def fill_then_sum(x):
     y = np.zeros(3)

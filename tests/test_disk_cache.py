@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad import cache, disk_cache, pipeline
+from s2sad import cache, disk_cache
 from s2sad.rules import REGISTRY
 
 _MODULES = itertools.count()
@@ -31,20 +31,6 @@ def cache_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(REGISTRY, "customised", False)
     yield directory
     s2sad.cache_directory(None)
-
-
-@pytest.fixture
-def builds(monkeypatch):
-    """The functions the pipeline transforms (a disk hit transforms nothing)."""
-    calls = []
-    original = pipeline.derive
-
-    def counting(function, *args, **kwargs):
-        calls.append(function.__name__)
-        return original(function, *args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "derive", counting)
-    return calls
 
 
 def write_module(directory: Path, text: str, name: str | None = None):
