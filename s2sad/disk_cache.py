@@ -1,16 +1,16 @@
 """The on-disk cache: a derivative built once is loaded, not rebuilt, by the next process.
 
 Off unless a directory is given (``S2SAD_CACHE_DIR``, or ``s2sad.cache_directory(path)``).
-An entry holds the compiled code (``marshal``, as ``__pycache__`` does), its source, and
-what its build depended on, so that a later process can tell whether it still holds:
+An entry holds the compiled code (``marshal``, as ``__pycache__`` does), the generated
+text, and what its build depended on, so that a later process can tell whether it holds:
 
-* in the file name: the function's module, name and first line, a digest of its file, the
-  differentiation options, the argument kinds, the Python (``cache_tag``), NumPy and gast
-  versions, and a digest of s2sad's own sources;
+* in the file name: the function's fingerprint (s2sad.fingerprints: module, name, first
+  line, a digest of its file, what it wraps), how its file is named from the working
+  directory, its closure's fingerprints, the differentiation options and argument
+  kinds, and the Python (``cache_tag``), NumPy, gast and s2sad versions;
 * inside: every name and attribute chain the build looked up in the namespaces of the
-  function and of the helpers it reached, each with a fingerprint of what it denoted (a
-  module's name; a Python function's module, name, file digest and first line; another
-  callable's importable name; for any other value, its type).
+  function and of the helpers it reached (ParsedFunction.seen, collected by s2sad.cache),
+  each with the fingerprint of what it denoted.
 
 An entry is loaded only when every one of those lookups gives the same fingerprint again;
 otherwise the derivative is built and the entry replaced. A build that depends on what
@@ -28,8 +28,6 @@ from __future__ import annotations
 import builtins
 import hashlib
 import importlib
-import inspect
-import linecache
 import marshal
 import os
 import sys
@@ -46,13 +44,12 @@ from . import cache
 from .calls import HelperRef
 from .codegen import CompiledDerivative, CompiledSplit, register_lines
 from .errors import Location
+from .fingerprints import fingerprint, importable, package_digest, unwrapped
 from .parse import UNRESOLVED, display_filename
 from .rules import REGISTRY
 
 _FORMAT = 1  # bump when what an entry holds changes
 _SETTINGS: dict[str, Any] = {"directory": os.environ.get("S2SAD_CACHE_DIR") or None}
-_DIGESTS: dict[str, tuple[list, str]] = {}  # file name → (its linecache lines, their digest)
-_PACKAGE: dict[str, str] = {}  # "digest" → digest of s2sad's sources, computed once
 _WARNED: set[str] = set()
 
 
@@ -193,7 +190,7 @@ def _path(function: Callable, options: tuple) -> Path | None:
     root = directory()
     if root is None or REGISTRY.customised:
         return None
-    print_ = _fingerprint(function)
+    print_ = fingerprint(function)
     if print_ is None or print_[0] not in ("function", "lifted"):
         return None
     closure = []
@@ -202,10 +199,10 @@ def _path(function: Callable, options: tuple) -> Path | None:
             value = cell.cell_contents
         except ValueError:
             value = UNRESOLVED
-        closure.append(_fingerprint(value))
+        closure.append(fingerprint(value))
     if None in closure:
         return None
-    versions = (_FORMAT, _package_digest(), sys.implementation.cache_tag, np.__version__)
+    versions = (_FORMAT, package_digest(), sys.implementation.cache_tag, np.__version__)
     # the docstring names the file as the user sees it, relative to the working directory
     shown = display_filename(function.__code__.co_filename)
     described = repr((versions, gast.__version__, print_, shown, tuple(closure), options))
@@ -221,10 +218,10 @@ def _fingerprinted(function: Callable, consulted: list) -> tuple[list, dict] | N
     None when something has no fingerprint, or two functions share one (two closures of
     one ``def``: a later process could not tell which is which)."""
     merged: dict[Any, dict] = {}
-    function = _unwrapped(function)  # whose namespaces s2sad reads (see s2sad.parse)
+    function = unwrapped(function)  # whose namespaces s2sad reads (see s2sad.parse)
     functions: dict[Any, Callable] = {"": function}
     for owner, seen in consulted:
-        key = "" if owner is function else _fingerprint(owner)
+        key = "" if owner is function else fingerprint(owner)
         if key is None or (key != "" and not _known(functions, key, owner)):
             return None
         paths = merged.setdefault(key, {})
@@ -232,7 +229,7 @@ def _fingerprinted(function: Callable, consulted: list) -> tuple[list, dict] | N
         for path, value in seen.items():
             if lifted is not None and path == lifted[1] and value is owner:
                 continue  # a lifted recursive def's own name, in its own closure
-            print_ = _fingerprint(value)
+            print_ = fingerprint(value)
             if print_ is None:
                 return None
             if print_[0] == "function" and not _known(functions, print_, value):
@@ -246,8 +243,8 @@ def _fingerprinted(function: Callable, consulted: list) -> tuple[list, dict] | N
 def _verified(function: Callable, consulted: list) -> dict | None:
     """Each consulted function's fingerprint → the function now, when every lookup
     recorded gives the same fingerprint again; else None."""
-    top = _unwrapped(function)
-    functions: dict[Any, Callable] = {"": top, _fingerprint(top): top}  # a lifted def's parent
+    top = unwrapped(function)
+    functions: dict[Any, Callable] = {"": top, fingerprint(top): top}  # a lifted def's parent
     pending = list(consulted)
     while pending:
         ready = [item for item in pending if _owner(item[0], functions) is not None]
@@ -258,7 +255,7 @@ def _verified(function: Callable, consulted: list) -> dict | None:
             owner = _owner(item[0], functions)
             for path, expected in item[1].items():
                 value = _value(owner, path)
-                if _fingerprint(value) != expected:
+                if fingerprint(value) != expected:
                     return None
                 if expected[0] == "function" and not _known(functions, expected, value):
                     return None  # two functions with one fingerprint
@@ -314,124 +311,22 @@ def _guards(functions: dict, consulted: list) -> list:
     return guards
 
 
-def _fingerprint(value: Any) -> tuple | None:
-    """What identifies ``value`` across processes, or None when nothing does."""
-    if value is UNRESOLVED:
-        return ("unresolved",)
-    if isinstance(value, types.ModuleType):
-        return ("module", value.__name__)
-    if isinstance(value, types.FunctionType):
-        print_ = _function_fingerprint(value)
-        target = _unwrapped(value)  # what s2sad differentiates where value is called
-        if print_ is None or target is value:
-            return print_
-        wrapped = None if target is None else _fingerprint(target)
-        return None if wrapped is None else (*print_, "wraps", wrapped)
-    if callable(value):
-        return ("object", *name) if (name := _importable(value)) else None
-    kind = type(value)
-    return ("value", kind.__module__, kind.__qualname__)
-
-
-def _unwrapped(function: Callable) -> Any:
-    try:
-        return inspect.unwrap(function)
-    except ValueError:  # a cycle of __wrapped__
-        return None
-
-
 def _known(functions: dict, print_: tuple, value: Callable) -> bool:
     """Record ``value`` (and the function it wraps) under their fingerprints; False when
     another function already has one of them (a later process could not tell which)."""
     if functions.setdefault(print_, value) is not value:
         return False
-    target = _unwrapped(value)
+    target = unwrapped(value)
     if target is value or not isinstance(target, types.FunctionType):
         return True
-    return _known(functions, _fingerprint(target), target)
-
-
-def _function_fingerprint(function: types.FunctionType) -> tuple | None:
-    lifted = getattr(function, "__s2sad_lifted__", None)
-    if lifted is not None:  # a `def` inside another function, made a helper: its source
-        parent = _fingerprint(lifted[0])  # is the parent's, and so is its namespace
-        return None if parent is None else ("lifted", parent, lifted[1])
-    if hasattr(function, "__s2sad_tree__") or function.__name__ == "<lambda>":
-        return None
-    code = function.__code__
-    digest = _file_digest(code.co_filename)
-    if digest is None:
-        return None
-    defaults = tuple(type(d).__qualname__ for d in function.__defaults__ or ())
-    keyword = sorted((k, type(d).__qualname__) for k, d in (function.__kwdefaults__ or {}).items())
-    return (
-        "function",
-        function.__module__ or "",
-        function.__qualname__,
-        code.co_filename,
-        code.co_firstlineno,
-        digest,
-        defaults,
-        tuple(keyword),
-    )
-
-
-def _importable(value: Any) -> tuple[str, str] | None:
-    """(module, qualified name) when that names ``value`` itself in an imported module."""
-    try:
-        module = getattr(value, "__module__", None)
-        qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
-        if not isinstance(module, str) or not isinstance(qualname, str):
-            return None
-        found: Any = sys.modules.get(module)  # never import a module just to fingerprint
-        for part in qualname.split("."):
-            found = getattr(found, part)
-    except Exception:  # noqa: BLE001 - a user object's attributes may raise anything
-        return None
-    return (module, qualname) if found is value else None
-
-
-def _file_digest(filename: str) -> str | None:
-    """A digest of the whole text of ``filename`` as linecache has it, or None."""
-    linecache.checkcache(filename)  # the file may have been edited (and its module reloaded)
-    lines = linecache.getlines(filename)
-    if not lines:
-        return None
-    known = _DIGESTS.get(filename)
-    if known is not None and known[0] is lines:
-        return known[1]
-    digest = hashlib.blake2b("".join(lines).encode(), digest_size=16).hexdigest()
-    _DIGESTS[filename] = (lines, digest)
-    return digest
-
-
-def _package_digest() -> str:
-    """A digest of s2sad's own source files: any change to s2sad invalidates every entry.
-
-    Of each file's path, size and modification time, as ``__pycache__`` checks its
-    sources: reading them all would cost more (2 ms) than loading a derivative does.
-    """
-    if "digest" not in _PACKAGE:
-        described = []
-        todo = [os.path.dirname(__file__)]
-        while todo:  # os.scandir: a quarter of the cost of pathlib's rglob
-            with os.scandir(todo.pop()) as entries:
-                for entry in entries:
-                    if entry.is_dir() and entry.name != "__pycache__":
-                        todo.append(entry.path)
-                    elif entry.name.endswith(".py"):
-                        status = entry.stat()
-                        described.append(f"{entry.path} {status.st_size} {status.st_mtime_ns}")
-        text = "\n".join(sorted(described))
-        _PACKAGE["digest"] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-    return _PACKAGE["digest"]
+    return _known(functions, fingerprint(target), target)
 
 
 # ----- bindings: the objects generated code is given, by reference -----------------------------
 def _reference(value: Any, functions: dict) -> tuple | None:
     """How a later process finds ``value`` again, or None."""
     if isinstance(value, HelperRef):
-        print_ = _fingerprint(value.function)
+        print_ = fingerprint(value.function)
         _, wrt, _, _, kinds, _ = value.key
         lifted = _lifted_reference(value.function)
         if lifted is not None:
@@ -445,7 +340,7 @@ def _reference(value: Any, functions: dict) -> tuple | None:
         return ("constant", value)
     if isinstance(value, types.ModuleType):
         return ("object", value.__name__, "")
-    name = _importable(value)
+    name = importable(value)
     return None if name is None else ("object", *name)
 
 
@@ -477,7 +372,7 @@ def _dereference(reference: tuple, functions: dict) -> Any:
 def _lifted_reference(function: types.FunctionType) -> tuple | None:
     """How a later process makes a lifted ``def`` (s2sad.lifting) again: from the code of
     the factory that made it, in its parent's globals."""
-    print_ = _fingerprint(function)
+    print_ = fingerprint(function)
     if print_ is None or print_[0] != "lifted":
         return None
     factory = function.__s2sad_lifted__[2]

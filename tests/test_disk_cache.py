@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import s2sad
-from s2sad import cache, disk_cache
+from s2sad import cache, fingerprints
 from s2sad.rules import REGISTRY
 
 _MODULES = itertools.count()
@@ -172,7 +172,7 @@ def test_another_version_of_s2sad_does_not_read_the_entries(
 ):
     module = write_module(tmp_path, "def f(x):\n    return x * x\n")
     s2sad.grad(module.f)(3.0)
-    monkeypatch.setitem(disk_cache._PACKAGE, "digest", "another-version")
+    monkeypatch.setitem(fingerprints._PACKAGE, "digest", "another-version")
     cache.clear()
     assert s2sad.grad(module.f)(3.0) == 6.0
     assert builds == ["f", "f"]
