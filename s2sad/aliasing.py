@@ -37,14 +37,14 @@ import inspect
 import gast
 import numpy as np
 
-from . import cache
+from . import cache, rules
 from .dataflow import MUTATING_METHODS, Effects, live_after
 from .errors import S2SADError, UnsupportedSyntaxError
 from .normalize import normalize
 from .parse import UNRESOLVED, parse_function
-from .primitives import is_user_function
+from .primitives import dotted_source, is_user_function
 from .shapes import Shapes
-from .syntax import load, operator_symbol, walk
+from .syntax import load, names_stored, operator_symbol, walk
 
 #: attributes and methods whose result may share memory with the array they are read from
 VIEW_ATTRIBUTES = frozenset({"T", "real", "imag", "flat", "mT"})
@@ -58,12 +58,27 @@ VIEW_FUNCTIONS = (
     np.squeeze,
     np.expand_dims,
     np.asarray,
+    np.asanyarray,
+    np.ascontiguousarray,
+    np.asfortranarray,
     np.atleast_1d,
     np.atleast_2d,
+    np.atleast_3d,
     np.broadcast_to,
     np.swapaxes,
     np.moveaxis,
     np.diagonal,
+    np.flip,
+    np.flipud,
+    np.fliplr,
+    np.rot90,
+    np.real,
+    np.imag,
+    np.split,
+    np.array_split,
+    np.hsplit,
+    np.vsplit,
+    np.dsplit,
 )
 #: methods that change a list or dict itself, not the arrays it holds
 _LIST_METHODS = MUTATING_METHODS - {"fill", "resize"}
@@ -85,6 +100,8 @@ class _Check:
         body = function.tree.body
         self.lists = containers_built(body)
         self.locals = {n.id for n in walk(function.tree) if isinstance(n, gast.Name)}
+        #: names the function binds; any other name it reads is a global (or a builtin)
+        self.bound = names_stored(function.tree) | set(function.parameters)
         self.live = live_after(body, Effects(lambda call: False, self.locals))
         self.exits: list[list] = []  # per enclosing loop: states at its breaks
         #: a tuple or list a statement made → what each element holds (None: new arrays)
@@ -121,28 +138,46 @@ class _Check:
         if isinstance(value, gast.IfExp):
             return self.held(value.body, state) | self.held(value.orelse, state)
         if isinstance(value, gast.Call):
-            func = value.func
-            if isinstance(func, gast.Attribute) and func.attr in VIEW_METHODS:
-                if self.parsed.resolve(func.value) is UNRESOLVED:
-                    return self.held(func.value, state)
-            function = self.parsed.resolve(func)
-            if any(function is f for f in VIEW_FUNCTIONS) and value.args:
-                return self.held(value.args[0], state)
-            if any(function is f for f in _CONTAINER_COPIES) and value.args:
-                # list(t) is a new list of the very same elements
-                return made | Objects(map(_base, self.held(value.args[0], state)))
-            if is_user_function(function):
-                if returns_tuple(function):  # a, b = helper(...): its parts, unknown
-                    self.parts[id(statement)] = None
-                return made | self.returned(function, value, state)
+            return made | self.call_shares(statement, value, state)
         return made
+
+    def call_shares(self, statement, call: gast.Call, state: dict) -> Objects:
+        """What the result of ``call`` may share memory with, besides being new."""
+        func = call.func
+        keywords = _keywords(call)
+        shares = Objects()
+        if "out" in keywords:  # np.add(a, b, out=a) returns a
+            shares |= self.held(keywords["out"], state)
+        copy = keywords.get("copy")
+        if isinstance(copy, gast.Constant) and copy.value is False and call.args:
+            shares |= self.held(call.args[0], state)  # np.array(a, copy=False)
+        if isinstance(func, gast.Attribute) and self.parsed.resolve(func.value) is UNRESOLVED:
+            if func.attr in VIEW_METHODS or (func.attr == "astype" and "copy" in keywords):
+                shares |= self.held(func.value, state)
+            return shares  # other methods of arrays make new values
+        function = self.parsed.resolve(func)
+        if any(function is f for f in VIEW_FUNCTIONS) and call.args:
+            return shares | self.held(call.args[0], state)
+        if any(function is f for f in _CONTAINER_COPIES) and call.args:
+            # list(t) is a new list of the very same elements
+            return shares | Objects(map(_base, self.held(call.args[0], state)))
+        if is_user_function(function):
+            if returns_tuple(function):  # a, b = helper(...): its parts, unknown
+                self.parts[id(statement)] = None
+            return shares | self.returned(function, call, state)
+        if rules.lookup(function) is None:  # a bound method, a partial...: it may hand
+            return shares | self.returned(None, call, state)  # back any argument
+        return shares
 
     def returned(self, function, call: gast.Call, state: dict) -> Objects:
         """What the result of the user's ``function`` called by ``call`` may share: the
         arguments it may return (or views or tuples of them); all of them if unknown."""
-        shared = returned_arguments(function)
+        shared = None if function is None else returned_arguments(function)
         atoms = [*call.args, *(k.value for k in call.keywords)]
-        if shared is not None:
+        if shared is None:  # it may hand back memory of its own: a global array, an object's
+            unknown = Objects({("global", dotted_source(call.func))})
+        else:
+            unknown = Objects(o for o in shared if o[0] == "global")
             try:
                 bound = inspect.signature(function).bind(*call.args, **_keywords(call))
             except (TypeError, ValueError):
@@ -150,11 +185,11 @@ class _Check:
             else:
                 atoms = []
                 for name, argument in bound.arguments.items():
-                    if name in shared:
+                    if ("argument", name) in shared:
                         atoms += argument if isinstance(argument, tuple) else [argument]
                         atoms += argument.values() if isinstance(argument, dict) else []
         held = Objects().union(*(self.held(a, state) for a in atoms if isinstance(a, gast.AST)))
-        return Objects(map(_base, held))
+        return unknown | Objects(map(_base, held))
 
     def remember_parts(self, statement, parts: list) -> None:
         """What each element of the tuple or list ``statement`` makes may hold: in a loop,
@@ -180,6 +215,8 @@ class _Check:
 
     def held(self, atom, state: dict) -> Objects:
         if isinstance(atom, gast.Name):
+            if atom.id not in self.bound and isinstance(self.parsed.resolve(atom), np.ndarray):
+                return Objects({("global", atom.id)})
             return state.get(atom.id, Objects())
         return Objects()
 
@@ -268,8 +305,18 @@ class _Check:
     # ----- the verdict ------------------------------------------------------------------
     def write(self, statement, name: str | None, state: dict, in_place=False) -> None:
         """Refuse a write into ``name`` that another live name or the caller would see."""
-        if name is None or name not in self.locals:
-            return  # a global or a constant: not s2sad's business
+        if name is None:
+            return
+        location = self.parsed.location(statement)
+        if name not in self.bound:
+            if isinstance(self.parsed.resolve(load(name)), np.ndarray):
+                self.refuse_global(name, name, location)
+            return  # a global list or object: its own business
+        global_arrays = sorted(
+            o[1] for o in _bases(state.get(name, ())) if isinstance(o, tuple) and o[0] == "global"
+        )
+        if global_arrays:
+            self.refuse_global(name, global_arrays[0], location)
         live = self.live.get(id(statement), set())
         others = [n for n in self.sharing(name, state) if n in live]
         if in_place:  # `z += e` writes into z's array: not into a number z may be instead
@@ -277,7 +324,6 @@ class _Check:
         arguments = sorted(
             o[1] for o in _bases(state.get(name, ())) if isinstance(o, tuple) and o[0] == "argument"
         )
-        location = self.parsed.location(statement)
         if arguments and not in_place:
             raise UnsupportedSyntaxError(
                 f"writing into {name}, which shares memory with the argument "
@@ -302,6 +348,16 @@ class _Check:
             location,
             hint="the adjoint would not see the change; copy the array (.copy()) "
             "before writing into it",
+        )
+
+    def refuse_global(self, name: str, array: str, location) -> None:
+        shared = "" if name == array else f", which may be the global array {array}"
+        what = "the global array" if name == array else "the array"
+        raise UnsupportedSyntaxError(
+            f"writing into {what} {name}{shared}",
+            location,
+            hint="s2sad treats global arrays as constants, which the adjoint reads "
+            "unchanged; copy it first (.copy())",
         )
 
     def describe(self, others: list[str], statement) -> str:
@@ -334,11 +390,11 @@ class _Summary(_Check):
 
 
 def returned_arguments(function) -> frozenset | None:
-    """The parameters of the user's ``function`` whose memory its result may share (it
-    returns them, views of them, or tuples holding them); None when unknown (a recursive
-    function asking about itself, source s2sad cannot read)."""
-    code = getattr(function, "__code__", None)
-    if code is None:
+    """What memory the result of the user's ``function`` may share: ("argument", name) for
+    a parameter it returns (or a view of it, or a tuple holding it), ("global", name) for
+    a global array; None when unknown (a recursive function asking about itself, source
+    s2sad cannot read)."""
+    if getattr(function, "__code__", None) is None:
         return None
 
     def find() -> frozenset | None:
@@ -348,10 +404,13 @@ def returned_arguments(function) -> frozenset | None:
         except S2SADError:
             return None
         return frozenset(
-            o[1] for o in map(_base, summary.results) if isinstance(o, tuple) and o[0] == "argument"
+            o
+            for o in map(_base, summary.results)
+            if isinstance(o, tuple) and o[0] in ("argument", "global")
         )
 
-    return cache.lookup_unless_building(("returns its arguments", code), find)
+    # keyed like a derivative: two closures of one def may call different functions
+    return cache.lookup_unless_building(cache.key_for(function, "returns its arguments"), find)
 
 
 def _keywords(call: gast.Call) -> dict:

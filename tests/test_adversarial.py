@@ -8,6 +8,7 @@ nested functions in loops, containers, and the API's promises (arguments untouch
 repeatable, errors located).
 """
 
+import functools
 import math
 import re
 from pathlib import Path
@@ -451,6 +452,110 @@ def write_into_a_list_of_a_tuple(x):
 def test_writes_through_what_a_call_or_a_loop_hands_back_are_refused(function):
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="shares memory with"):
         s2sad.grad(function)(V)
+
+
+def identity(a):
+    return a
+
+
+def make_applier(function):
+    def apply(a):
+        return function(a)
+
+    return apply
+
+
+apply_sin, apply_identity = make_applier(np.sin), make_applier(identity)
+
+
+class Holder:
+    def get(self, a):
+        return a
+
+
+HOLDER = Holder()
+OFFSET = np.array([1.0, 2.0, 3.0, 4.0])
+
+
+def offset(a):
+    return OFFSET
+
+
+def write_after_a_factory_made_helper(x):
+    y = x * 1.0
+    r = apply_identity(y)  # the same `def` as apply_sin, which returns a new array
+    r *= 3.0
+    return np.sum(y * x)
+
+
+def write_after_a_method_call(x):
+    y = x * 1.0
+    r = HOLDER.get(y)  # not differentiated, and it hands y back
+    r *= 3.0
+    return np.sum(y * x)
+
+
+def write_after_a_partial(x):
+    y = x * 1.0
+    r = functools.partial(identity)(y)
+    r *= 3.0
+    return np.sum(y * x)
+
+
+def write_into_a_flipped_view(x):
+    y = x * 1.0
+    r = np.flip(y)
+    r *= 3.0
+    return np.sum(y * x)
+
+
+def write_into_an_out_argument(x):
+    y = x * 1.0
+    r = np.multiply(y, 2.0, out=y)
+    r += 1.0
+    return np.sum(y * x)
+
+
+def write_into_a_global_array(x):
+    OFFSET[0] = x[0]
+    return np.sum(OFFSET * x)
+
+
+def write_into_a_global_array_a_helper_returns(x):
+    r = offset(x)
+    r *= x
+    return np.sum(r * OFFSET)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        write_after_a_factory_made_helper,
+        write_after_a_method_call,
+        write_after_a_partial,
+        write_into_a_flipped_view,
+        write_into_an_out_argument,
+        write_into_a_global_array,
+        write_into_a_global_array_a_helper_returns,
+    ],
+)
+def test_writes_into_memory_a_call_hands_back_or_a_global_are_refused(function):
+    s2sad.grad(lambda x: np.sum(apply_sin(x)))(V)  # analyses apply_sin's `def` first
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="shares memory with|global array"):
+        s2sad.grad(function)(V)
+    assert np.array_equal(OFFSET, [1.0, 2.0, 3.0, 4.0])
+
+
+LOG = []
+
+
+def log_then_square(x):
+    LOG.append(x[0])  # a global list: appending writes into no array
+    return np.sum(x * x)
+
+
+def test_appending_to_a_global_list_is_fine():
+    assert np.allclose(s2sad.grad(log_then_square)(V), 2.0 * V)
 
 
 def write_into_a_helpers_new_array(x):
