@@ -107,6 +107,7 @@ class _Check:
         #: a tuple or list a statement made → what each element holds (None: new arrays)
         self.parts: dict[object, list | None] = {}
         self.parts_changed = 0  # a loop is analysed again until no part grows
+        self.containers = Objects()  # the lists and dicts the function builds
 
     # ----- what a value may share ---------------------------------------------------------
     def points(self, statement, state: dict) -> Objects:
@@ -128,6 +129,8 @@ class _Check:
         if isinstance(value, gast.Attribute) and value.attr in VIEW_ATTRIBUTES:
             return self.held(value.value, state)
         if isinstance(value, (gast.Tuple, gast.List, gast.Dict)):
+            if not isinstance(value, gast.Tuple):
+                self.containers |= made
             elements = value.values if isinstance(value, gast.Dict) else value.elts
             if not isinstance(value, gast.Dict):
                 self.remember_parts(statement, [self.held(e, state) for e in elements])
@@ -152,8 +155,14 @@ class _Check:
         if isinstance(copy, gast.Constant) and copy.value is False and call.args:
             shares |= self.held(call.args[0], state)  # np.array(a, copy=False)
         if isinstance(func, gast.Attribute) and self.parsed.resolve(func.value) is UNRESOLVED:
+            owner = self.held(func.value, state)
             if func.attr in VIEW_METHODS or (func.attr == "astype" and "copy" in keywords):
-                shares |= self.held(func.value, state)
+                shares |= owner
+            elif func.attr in _ELEMENT_METHODS or (
+                func.attr == "copy"
+                and (owner & self.containers or getattr(func.value, "id", None) in self.lists)
+            ):  # lst.pop(), d.get(k), lst.copy(): the list's or dict's own elements
+                shares |= Objects(map(_base, owner))
             return shares  # other methods of arrays make new values
         function = self.parsed.resolve(func)
         if any(function is f for f in VIEW_FUNCTIONS) and call.args:
@@ -416,6 +425,9 @@ def returned_arguments(function) -> frozenset | None:
 def _keywords(call: gast.Call) -> dict:
     return {k.arg: k.value for k in call.keywords if k.arg is not None}
 
+
+#: methods of lists and dicts that hand back one of their elements (or all of them)
+_ELEMENT_METHODS = frozenset({"pop", "popitem", "get", "setdefault", "values", "items"})
 
 #: calls whose result is a new container of the same elements
 _CONTAINER_COPIES = (list, tuple, sorted, reversed)

@@ -527,6 +527,30 @@ def write_into_a_global_array_a_helper_returns(x):
     return np.sum(r * OFFSET)
 
 
+def write_into_a_popped_element(x):
+    y = x * 1.0
+    parts = [y, x * 2.0]
+    v = parts.pop(0)  # y itself
+    v *= 3.0
+    return np.sum(y * x)
+
+
+def write_into_a_dict_value(x):
+    y = x * 1.0
+    named = {"y": y}
+    v = list(named.values())[0]  # y itself
+    v *= 3.0
+    return np.sum(y * x)
+
+
+def write_into_a_copied_lists_element(x):
+    y = x * 1.0
+    parts = [y]
+    v = parts.copy()[0]  # a list's copy holds the same arrays
+    v *= 3.0
+    return np.sum(y * x)
+
+
 @pytest.mark.parametrize(
     "function",
     [
@@ -537,6 +561,9 @@ def write_into_a_global_array_a_helper_returns(x):
         write_into_an_out_argument,
         write_into_a_global_array,
         write_into_a_global_array_a_helper_returns,
+        write_into_a_popped_element,
+        write_into_a_dict_value,
+        write_into_a_copied_lists_element,
     ],
 )
 def test_writes_into_memory_a_call_hands_back_or_a_global_are_refused(function):
@@ -566,6 +593,17 @@ def write_into_a_helpers_new_array(x):
 
 def test_writing_into_the_new_array_a_helper_returns_is_differentiated():
     assert np.allclose(s2sad.grad(write_into_a_helpers_new_array)(V), 4.0 * V + 3.0 * V * V)
+
+
+def write_into_a_copy(x):
+    y = x * 1.0
+    c = y.copy()  # an array's copy is a new array
+    c *= 3.0
+    return np.sum(y * x) + np.sum(c)
+
+
+def test_writing_into_an_arrays_copy_is_differentiated():
+    assert np.allclose(s2sad.grad(write_into_a_copy)(V), 2.0 * V + 3.0)
 
 
 # ===== in-place adjoints ==================================================================
