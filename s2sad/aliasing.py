@@ -47,9 +47,36 @@ from .shapes import Shapes
 from .syntax import load, names_stored, operator_symbol, walk
 
 #: attributes and methods whose result may share memory with the array they are read from
-VIEW_ATTRIBUTES = frozenset({"T", "real", "imag", "flat", "mT"})
+VIEW_ATTRIBUTES = frozenset({"T", "real", "imag", "flat", "mT", "base"})
 VIEW_METHODS = frozenset(
-    {"reshape", "ravel", "transpose", "view", "squeeze", "swapaxes", "diagonal", "__getitem__"}
+    {
+        "reshape",
+        "ravel",
+        "transpose",
+        "view",
+        "squeeze",
+        "swapaxes",
+        "diagonal",
+        "__getitem__",
+        "conj",  # of a real array: the array itself
+        "conjugate",
+    }
+)
+#: methods that change an array in place, and NumPy functions that change their first
+#: argument: s2sad differentiates values, not changes made to an array
+ARRAY_MUTATORS = (
+    frozenset({"fill", "sort", "put", "partition", "resize", "itemset", "setfield", "byteswap"})
+    | {f"__i{op}__" for op in ("add", "sub", "mul", "truediv", "floordiv", "pow", "mod")}
+    | {"__setitem__"}
+)
+MUTATING_FUNCTIONS = (
+    np.copyto,
+    np.fill_diagonal,
+    np.putmask,
+    np.place,
+    np.put,
+    np.put_along_axis,
+    np.random.shuffle,
 )
 VIEW_FUNCTIONS = (
     np.reshape,
@@ -126,6 +153,8 @@ class _Check:
                 exact = {o for o in held if _is_element(o) and o[1] in held}
                 return Objects().union(*(self.part(o, index.value) for o in held - exact))
             return held
+        if isinstance(value, gast.Attribute) and isinstance(self.parsed.resolve(value), np.ndarray):
+            return Objects({("global", dotted_source(value))})  # OBJ.w: an object's array
         if isinstance(value, gast.Attribute) and value.attr in VIEW_ATTRIBUTES:
             return self.held(value.value, state)
         if isinstance(value, (gast.Tuple, gast.List, gast.Dict)):
@@ -152,7 +181,7 @@ class _Check:
         if "out" in keywords:  # np.add(a, b, out=a) returns a
             shares |= self.held(keywords["out"], state)
         copy = keywords.get("copy")
-        if isinstance(copy, gast.Constant) and copy.value is False and call.args:
+        if isinstance(copy, gast.Constant) and copy.value in (False, None) and call.args:
             shares |= self.held(call.args[0], state)  # np.array(a, copy=False)
         if isinstance(func, gast.Attribute) and self.parsed.resolve(func.value) is UNRESOLVED:
             owner = self.held(func.value, state)
@@ -184,9 +213,9 @@ class _Check:
         shared = None if function is None else returned_arguments(function)
         atoms = [*call.args, *(k.value for k in call.keywords)]
         if shared is None:  # it may hand back memory of its own: a global array, an object's
-            unknown = Objects({("global", dotted_source(call.func))})
+            unknown = Objects({("returned", dotted_source(call.func))})
         else:
-            unknown = Objects(o for o in shared if o[0] == "global")
+            unknown = Objects(o for o in shared if o[0] in ("global", "returned"))
             try:
                 bound = inspect.signature(function).bind(*call.args, **_keywords(call))
             except (TypeError, ValueError):
@@ -199,6 +228,64 @@ class _Check:
                         atoms += argument.values() if isinstance(argument, dict) else []
         held = Objects().union(*(self.held(a, state) for a in atoms if isinstance(a, gast.AST)))
         return unknown | Objects(map(_base, held))
+
+    def call_writes(self, statement, call: gast.Call, state: dict) -> None:
+        """Refuse a call that changes an array in place: ``y.sort()``, ``np.copyto(y, v)``,
+        ``out=y``, or one of the user's helpers that writes into what it is given (when
+        that array is read afterwards, or is the caller's)."""
+        location = self.parsed.location(statement)
+        live = self.live.get(id(statement), set())
+        for target, helper in self.writes_of(call):
+            if helper is None:
+                line = self.parsed.source_line(location.line)
+                raise UnsupportedSyntaxError(
+                    f"`{line}`, which changes {dotted_source(target)} in place",
+                    location,
+                    hint="s2sad differentiates values, not changes made to an array: "
+                    "compute a new one instead (np.sort(y), np.where(...), y * 2.0)",
+                )
+            if not isinstance(target, gast.Name) or self.shapes.of(statement, target) == ():
+                continue  # a number: the helper's `a -= e` rebinds its own name
+            seen = [n for n in [target.id, *self.sharing(target.id, state)] if n in live]
+            shared = _bases(self.held(target, state))
+            if seen or any(isinstance(o, tuple) and o[0] in _OUTSIDE for o in shared):
+                raise UnsupportedSyntaxError(
+                    f"calling {dotted_source(call.func)}, which writes into its argument "
+                    f"{helper} ({target.id} here)",
+                    location,
+                    hint="NumPy changes the caller's array, which the adjoint would not see; "
+                    f"pass a copy ({target.id}.copy()) or return a new array",
+                )
+
+    def writes_of(self, call: gast.Call) -> list[tuple]:
+        """(atom, None) for each array ``call`` changes in place; (atom, parameter) for
+        each one the user's function it calls writes into through that parameter."""
+        func = call.func
+        keywords = _keywords(call)
+        if "out" in keywords:
+            return [(keywords["out"], None)]
+        if isinstance(func, gast.Attribute):
+            owner = self.parsed.resolve(func.value)
+            if owner is UNRESOLVED and func.attr in ARRAY_MUTATORS:
+                if getattr(func.value, "id", None) not in self.lists:  # lst.sort(): a list
+                    return [(func.value, None)]
+            elif isinstance(owner, np.ufunc) and func.attr == "at" and call.args:
+                return [(call.args[0], None)]  # np.add.at(y, i, v)
+            elif func.attr == "shuffle" and call.args:
+                return [(call.args[0], None)]  # rng.shuffle(y)
+        function = self.parsed.resolve(func)
+        if any(function is f for f in MUTATING_FUNCTIONS) and call.args:
+            return [(call.args[0], None)]
+        if not is_user_function(function):
+            return []
+        written = {o[1] for o in returned_arguments(function) or () if o[0] == "written"}
+        if not written:
+            return []
+        try:
+            bound = inspect.signature(function).bind(*call.args, **keywords)
+        except (TypeError, ValueError):
+            return []
+        return [(atom, name) for name, atom in bound.arguments.items() if name in written]
 
     def remember_parts(self, statement, parts: list) -> None:
         """What each element of the tuple or list ``statement`` makes may hold: in a loop,
@@ -243,6 +330,10 @@ class _Check:
         return state
 
     def statement(self, statement, state: dict) -> dict | None:
+        if isinstance(statement, (gast.Assign, gast.Expr)) and isinstance(
+            statement.value, gast.Call
+        ):
+            self.call_writes(statement, statement.value, state)
         if isinstance(statement, gast.Assign):
             return self.assign(statement, dict(state))
         if isinstance(statement, gast.Expr) and isinstance(statement.value, gast.Call):
@@ -271,6 +362,9 @@ class _Check:
         if isinstance(target, gast.Subscript):
             root = _root(target)
             if isinstance(target.value, gast.Name) and root in self.lists:
+                old = self.function.updated_items.get(id(statement))
+                if old is not None:  # lst[i] += e: NumPy changes the array lst[i] holds
+                    self.write(statement, old, state, in_place=True)
                 # lst[i] = v replaces a slot: lst now holds v
                 state[root] = state.get(root, Objects()) | self.held(statement.value, state)
             else:
@@ -319,13 +413,15 @@ class _Check:
         location = self.parsed.location(statement)
         if name not in self.bound:
             if isinstance(self.parsed.resolve(load(name)), np.ndarray):
-                self.refuse_global(name, name, location)
+                self.refuse_global(name, ("global", name), location)
             return  # a global list or object: its own business
-        global_arrays = sorted(
-            o[1] for o in _bases(state.get(name, ())) if isinstance(o, tuple) and o[0] == "global"
+        outside = sorted(
+            o
+            for o in _bases(state.get(name, ()))
+            if isinstance(o, tuple) and o[0] in ("global", "returned")
         )
-        if global_arrays:
-            self.refuse_global(name, global_arrays[0], location)
+        if outside:
+            self.refuse_global(name, outside[0], location)
         live = self.live.get(id(statement), set())
         others = [n for n in self.sharing(name, state) if n in live]
         if in_place:  # `z += e` writes into z's array: not into a number z may be instead
@@ -345,12 +441,14 @@ class _Check:
         other = self.describe(others, statement)
         if in_place:
             line = self.parsed.source_line(location.line)
-            symbol = operator_symbol(statement.value.op)
+            rewrite = "copy the array first"
+            if isinstance(statement.value, gast.BinOp):  # z += e, not lst[i] += e
+                symbol = operator_symbol(statement.value.op)
+                rewrite = f"write `{name} = {name} {symbol} ...` or {rewrite}"
             raise UnsupportedSyntaxError(
                 f"`{line}` on an array that shares memory with {other}",
                 location,
-                hint=f"NumPy changes {other} too; write `{name} = {name} {symbol} ...` "
-                "or copy the array first",
+                hint=f"NumPy changes {other} too; {rewrite}",
             )
         raise UnsupportedSyntaxError(
             f"writing into {name}, which shares memory with {other}",
@@ -359,11 +457,19 @@ class _Check:
             "before writing into it",
         )
 
-    def refuse_global(self, name: str, array: str, location) -> None:
-        shared = "" if name == array else f", which may be the global array {array}"
-        what = "the global array" if name == array else "the array"
+    def refuse_global(self, name: str, memory: tuple, location) -> None:
+        """Refuse a write into ``memory``: ("global", name) or ("returned", callable)."""
+        kind, what = memory
+        if kind == "returned":
+            raise UnsupportedSyntaxError(
+                f"writing into {name}, which may be memory that {what}() handed back "
+                "(its argument, or an array of its own)",
+                location,
+                hint="s2sad cannot see inside that call; copy the result first (.copy())",
+            )
+        shared = "" if name == what else f", which may be the global array {what}"
         raise UnsupportedSyntaxError(
-            f"writing into {what} {name}{shared}",
+            f"writing into {'the global array' if name == what else 'the array'} {name}{shared}",
             location,
             hint="s2sad treats global arrays as constants, which the adjoint reads "
             "unchanged; copy it first (.copy())",
@@ -388,9 +494,17 @@ class _Summary(_Check):
     def __init__(self, function):
         super().__init__(function, Shapes())  # no shapes: every value may be an array
         self.results = Objects()
+        self.written: set[str] = set()  # parameters whose arrays it writes into
 
     def write(self, statement, name, state, in_place=False) -> None:
-        return
+        for o in _bases(state.get(name, ())):
+            if isinstance(o, tuple) and o[0] == "argument":
+                self.written.add(o[1])
+
+    def call_writes(self, statement, call, state) -> None:
+        for target, _ in self.writes_of(call):  # y.sort() on a parameter writes into it
+            if isinstance(target, gast.Name):
+                self.write(statement, target.id, state)
 
     def statement(self, statement, state: dict) -> dict | None:
         if isinstance(statement, gast.Return) and statement.value is not None:
@@ -399,10 +513,11 @@ class _Summary(_Check):
 
 
 def returned_arguments(function) -> frozenset | None:
-    """What memory the result of the user's ``function`` may share: ("argument", name) for
-    a parameter it returns (or a view of it, or a tuple holding it), ("global", name) for
-    a global array; None when unknown (a recursive function asking about itself, source
-    s2sad cannot read)."""
+    """What the user's ``function`` does with memory from outside: ("argument", name) for
+    a parameter its result may be (or be a view of, or a tuple holding), ("global", name)
+    or ("returned", callable) for a global array or what an opaque call handed back, and
+    ("written", name) for a parameter whose array it writes into. None when unknown (a
+    recursive function asking about itself, source s2sad cannot read)."""
     if getattr(function, "__code__", None) is None:
         return None
 
@@ -412,11 +527,10 @@ def returned_arguments(function) -> frozenset | None:
             summary.run()
         except S2SADError:
             return None
-        return frozenset(
-            o
-            for o in map(_base, summary.results)
-            if isinstance(o, tuple) and o[0] in ("argument", "global")
+        returned = frozenset(
+            o for o in map(_base, summary.results) if isinstance(o, tuple) and o[0] in _OUTSIDE
         )
+        return returned | {("written", name) for name in summary.written}
 
     # keyed like a derivative: two closures of one def may call different functions
     return cache.lookup_unless_building(cache.key_for(function, "returns its arguments"), find)
@@ -425,6 +539,10 @@ def returned_arguments(function) -> frozenset | None:
 def _keywords(call: gast.Call) -> dict:
     return {k.arg: k.value for k in call.keywords if k.arg is not None}
 
+
+#: memory from outside the function: the caller's arguments, global arrays, what calls
+#: s2sad cannot see into hand back
+_OUTSIDE = ("argument", "global", "returned")
 
 #: methods of lists and dicts that hand back one of their elements (or all of them)
 _ELEMENT_METHODS = frozenset({"pop", "popitem", "get", "setdefault", "values", "items"})

@@ -58,6 +58,9 @@ class NormalizedFunction:
     temporaries: set[str] = field(default_factory=set)
     #: ids of the statements ``z = z + e`` written ``z += e`` (in place, for an array)
     in_place: set[int] = field(default_factory=set)
+    #: ``c[i] += e`` becomes ``old = c[i]; new = old + e; c[i] = new``: the id of that last
+    #: statement → ``old`` (for a list or dict c, NumPy changes the array ``old`` itself)
+    updated_items: dict[int, str] = field(default_factory=dict)
 
     @property
     def output(self) -> gast.expr:
@@ -115,7 +118,14 @@ def normalize(parsed: ParsedFunction, namer: Namer | None = None) -> NormalizedF
         body[-1].lineno = tree.lineno
     tree.body = body
     tree.returns = None
-    return NormalizedFunction(parsed, tree, namer, normalizer.temporaries, normalizer.in_place)
+    return NormalizedFunction(
+        parsed,
+        tree,
+        namer,
+        normalizer.temporaries,
+        normalizer.in_place,
+        normalizer.updated_items,
+    )
 
 
 def _all_names(tree: gast.AST) -> set[str]:
@@ -132,6 +142,7 @@ class _Normalizer:
         self.namer = namer
         self.temporaries: set[str] = set()
         self.in_place: set[int] = set()  # ids of z = z + e statements written z += e
+        self.updated_items: dict[int, str] = {}  # c[i] = new, written c[i] += e → old
         self.out: list[gast.stmt] = []
         self.line: int | None = None
         self.function_name = "result"
@@ -181,12 +192,12 @@ class _Normalizer:
             index = self.index(target.slice)
             old = self.atom(gast.Subscript(value=container, slice=index, ctx=gast.Load()))
             new = self.atom(gast.BinOp(left=old, op=node.op, right=node.value))
-            self.emit(
-                assign(
-                    gast.Subscript(value=clone(container), slice=clone(index), ctx=gast.Store()),
-                    new,
-                )
+            store = assign(
+                gast.Subscript(value=clone(container), slice=clone(index), ctx=gast.Store()), new
             )
+            if isinstance(old, gast.Name):
+                self.updated_items[id(store)] = old.id
+            self.emit(store)
             return
         raise UnsupportedSyntaxError("augmented assignment to an attribute", self.location(node))
 

@@ -568,9 +568,105 @@ def write_into_a_copied_lists_element(x):
 )
 def test_writes_into_memory_a_call_hands_back_or_a_global_are_refused(function):
     s2sad.grad(lambda x: np.sum(apply_sin(x)))(V)  # analyses apply_sin's `def` first
-    with pytest.raises(s2sad.UnsupportedSyntaxError, match="shares memory with|global array"):
+    with pytest.raises(
+        s2sad.UnsupportedSyntaxError, match="shares memory with|global array|in place|handed back"
+    ):
         s2sad.grad(function)(V)
     assert np.array_equal(OFFSET, [1.0, 2.0, 3.0, 4.0])
+
+
+def fill_in_place(x):
+    y = x * 1.0
+    y.fill(2.0)
+    return np.sum(y * y)
+
+
+def sort_in_place(x):
+    y = x * 1.0
+    y.sort()
+    return np.sum(y * np.arange(4.0))
+
+
+def copy_into(x):
+    y = x * 1.0
+    np.copyto(y, x * 2.0)
+    return np.sum(y * y)
+
+
+def add_at_an_index(x):
+    y = x * 1.0
+    np.add.at(y, [0], x[1] * 2.0)
+    return np.sum(y * y)
+
+
+def update_a_list_element(x):
+    y = x * 1.0
+    parts = [y]
+    parts[0] += 1.0  # NumPy adds into y itself
+    return np.sum(y * y)
+
+
+def conjugate_alias(x):
+    y = x * 1.0
+    v = y.conj()  # of a real array: y itself
+    v *= 3.0
+    return np.sum(y * y)
+
+
+def double_in_place(a):
+    a *= 2.0
+
+
+def call_a_helper_that_writes(x):
+    y = x * 1.0
+    double_in_place(y)  # changes y
+    return np.sum(y * y)
+
+
+def nested_def_that_writes(x):
+    y = x * 1.0
+
+    def reset():
+        y[0] = 5.0
+
+    reset()
+    return np.sum(y * y)
+
+
+class Weights:
+    def __init__(self):
+        self.w = np.array([1.0, 2.0, 3.0, 4.0])
+
+
+WEIGHTS = Weights()
+
+
+def write_into_an_objects_array(x):
+    w = WEIGHTS.w
+    w[0] = x[1]
+    return np.sum(WEIGHTS.w * x)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        fill_in_place,
+        sort_in_place,
+        copy_into,
+        add_at_an_index,
+        update_a_list_element,
+        conjugate_alias,
+        call_a_helper_that_writes,
+        nested_def_that_writes,
+        write_into_an_objects_array,
+    ],
+)
+def test_changes_made_to_an_array_in_place_are_refused(function):
+    with pytest.raises(
+        s2sad.UnsupportedSyntaxError, match="in place|shares memory|writes into|global"
+    ):
+        s2sad.grad(function)(V)
+    assert np.array_equal(WEIGHTS.w, [1.0, 2.0, 3.0, 4.0])
 
 
 LOG = []
