@@ -242,7 +242,7 @@ class _Check:
                     f"`{line}`, which changes {dotted_source(target)} in place",
                     location,
                     hint="s2sad differentiates values, not changes made to an array: "
-                    "compute a new one instead (np.sort(y), np.where(...), y * 2.0)",
+                    "compute a new one instead (np.where(mask, v, y), y * 2.0)",
                 )
             if not isinstance(target, gast.Name) or self.shapes.of(statement, target) == ():
                 continue  # a number: the helper's `a -= e` rebinds its own name
