@@ -33,6 +33,7 @@ judged by the names that share memory with its target there and are read afterwa
 from __future__ import annotations
 
 import inspect
+import operator
 
 import gast
 import numpy as np
@@ -77,6 +78,10 @@ MUTATING_FUNCTIONS = (
     np.put,
     np.put_along_axis,
     np.random.shuffle,
+    *(getattr(operator, f"i{op}") for op in ("add", "sub", "mul", "truediv", "floordiv")),
+    *(getattr(operator, f"i{op}") for op in ("pow", "mod", "matmul")),
+    operator.setitem,
+    operator.delitem,
 )
 VIEW_FUNCTIONS = (
     np.reshape,
@@ -106,6 +111,13 @@ VIEW_FUNCTIONS = (
     np.hsplit,
     np.vsplit,
     np.dsplit,
+    np.diag,
+    np.einsum,  # "ii->i" is a view
+    np.broadcast_arrays,
+    np.require,
+    np.asarray_chkfinite,
+    np.real_if_close,
+    *(getattr(np, n) for n in ("unstack", "matrix_transpose", "permute_dims") if hasattr(np, n)),
 )
 #: methods that change a list or dict itself, not the arrays it holds
 _LIST_METHODS = MUTATING_METHODS - {"fill", "resize"}
@@ -135,6 +147,7 @@ class _Check:
         self.parts: dict[object, list | None] = {}
         self.parts_changed = 0  # a loop is analysed again until no part grows
         self.containers = Objects()  # the lists and dicts the function builds
+        self.made_before: set[int] = set()  # statements that made an object already
 
     # ----- what a value may share ---------------------------------------------------------
     def points(self, statement, state: dict) -> Objects:
@@ -167,6 +180,10 @@ class _Check:
             if isinstance(value, gast.Tuple):  # never changed: its parts stay exact
                 held = Objects(("element", id(statement), _base(o)) for o in held)
             return made | held
+        if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult)):
+            operands = self.held(value.left, state) | self.held(value.right, state)
+            if any(o in self.parts or _is_element(o) for o in operands):  # a list or tuple
+                return made | Objects(map(_base, operands))  # [y] * 2, [y] + [w]: y itself
         if isinstance(value, gast.IfExp):
             return self.held(value.body, state) | self.held(value.orelse, state)
         if isinstance(value, gast.Call):
@@ -190,12 +207,16 @@ class _Check:
             elif func.attr in _ELEMENT_METHODS or (
                 func.attr == "copy"
                 and (owner & self.containers or getattr(func.value, "id", None) in self.lists)
-            ):  # lst.pop(), d.get(k), lst.copy(): the list's or dict's own elements
-                shares |= Objects(map(_base, owner))
+            ):  # lst.pop(), d.get(k, y), lst.copy(): the list's or dict's own elements
+                held = owner.union(*(self.held(a, state) for a in call.args))
+                shares |= Objects(map(_base, held))
             return shares  # other methods of arrays make new values
         function = self.parsed.resolve(func)
         if any(function is f for f in VIEW_FUNCTIONS) and call.args:
             return shares | self.held(call.args[0], state)
+        if any(function is f for f in (max, min)) and call.args:  # one of them, as is
+            held = Objects().union(*(self.held(a, state) for a in call.args))
+            return shares | Objects(map(_base, held))
         if any(function is f for f in _CONTAINER_COPIES) and call.args:
             # list(t) is a new list of the very same elements
             return shares | Objects(map(_base, self.held(call.args[0], state)))
@@ -203,9 +224,10 @@ class _Check:
             if returns_tuple(function):  # a, b = helper(...): its parts, unknown
                 self.parts[id(statement)] = None
             return shares | self.returned(function, call, state)
-        if rules.lookup(function) is None:  # a bound method, a partial...: it may hand
-            return shares | self.returned(None, call, state)  # back any argument
-        return shares
+        if rules.lookup(function) is None and not _from_numpy(function):
+            # a bound method, a partial, a callable object: it may hand back anything
+            return shares | self.returned(None, call, state)
+        return shares  # NumPy makes new arrays, but for the VIEW_FUNCTIONS
 
     def returned(self, function, call: gast.Call, state: dict) -> Objects:
         """What the result of the user's ``function`` called by ``call`` may share: the
@@ -276,6 +298,8 @@ class _Check:
         function = self.parsed.resolve(func)
         if any(function is f for f in MUTATING_FUNCTIONS) and call.args:
             return [(call.args[0], None)]
+        if isinstance(function, np.ufunc) and len(call.args) > function.nin:
+            return [(out, None) for out in call.args[function.nin :]]  # np.exp(y, y)
         if not is_user_function(function):
             return []
         written = {o[1] for o in returned_arguments(function) or () if o[0] == "written"}
@@ -364,7 +388,10 @@ class _Check:
             if isinstance(target.value, gast.Name) and root in self.lists:
                 old = self.function.updated_items.get(id(statement))
                 if old is not None:  # lst[i] += e: NumPy changes the array lst[i] holds
-                    self.write(statement, old, state, in_place=True)
+                    slot = target.slice
+                    index = slot.value if isinstance(slot, gast.Constant) else None
+                    container = (root, index if type(index) is int else None)
+                    self.write(statement, old, state, in_place=True, container=container)
                 # lst[i] = v replaces a slot: lst now holds v
                 state[root] = state.get(root, Objects()) | self.held(statement.value, state)
             else:
@@ -375,6 +402,14 @@ class _Check:
             if self.shapes.of(statement, load(name)) != ():  # an array: NumPy writes into it
                 self.write(statement, name, state, in_place=True)
             return state
+        made = id(statement)
+        if made in self.made_before:  # in a loop: what it made on earlier passes is older
+            for name, held in state.items():
+                state[name] = _aged(held, made)
+            for key, parts in self.parts.items():  # parts only grow: the loop settles
+                if parts is not None:
+                    self.parts[key] = [part | _aged(part, made) for part in parts]
+        self.made_before.add(made)
         objects = self.points(statement, state)
         for name in _names(target):
             state[name] = objects
@@ -406,8 +441,11 @@ class _Check:
         return _join(head, *exits)
 
     # ----- the verdict ------------------------------------------------------------------
-    def write(self, statement, name: str | None, state: dict, in_place=False) -> None:
-        """Refuse a write into ``name`` that another live name or the caller would see."""
+    def write(
+        self, statement, name: str | None, state: dict, in_place=False, container=None
+    ) -> None:
+        """Refuse a write into ``name`` that another live name or the caller would see
+        (``container``: the list or dict ``name`` was read from, which holds it anyway)."""
         if name is None:
             return
         location = self.parsed.location(statement)
@@ -423,7 +461,10 @@ class _Check:
         if outside:
             self.refuse_global(name, outside[0], location)
         live = self.live.get(id(statement), set())
-        others = [n for n in self.sharing(name, state) if n in live]
+        holder = container and container[0]
+        others = [n for n in self.sharing(name, state) if n in live and n != holder]
+        if container is not None and self.in_two_slots(name, *container, state):
+            others.append(holder)  # [y, y]: lst[0] += e changes lst[1] too
         if in_place:  # `z += e` writes into z's array: not into a number z may be instead
             others = [n for n in others if self.shapes.of(statement, load(n)) != ()]
         arguments = sorted(
@@ -456,6 +497,26 @@ class _Check:
             hint="the adjoint would not see the change; copy the array (.copy()) "
             "before writing into it",
         )
+
+    def in_two_slots(self, name: str, container: str, index, state: dict) -> bool:
+        """Whether the array ``name`` (read from ``container[index]``) may also sit in
+        another slot of the list ``container``, as far as the parts of the list displays
+        it holds tell. (Arrays appended later, and dicts, are not followed.)"""
+        mine = _bases(state.get(name, ()))
+        for obj in state.get(container, ()):
+            parts = self.parts.get(obj)
+            if not parts:
+                continue
+            if index is not None and -len(parts) <= index < len(parts):
+                mine = _bases(parts[index])  # the slot's own arrays
+                index = index % len(parts)
+                if any(_bases(p) & mine for i, p in enumerate(parts) if i != index):
+                    return True
+            else:  # lst[i]: any array that sits in two slots
+                slots = [_bases(part) & mine for part in parts]
+                if any(sum(o in slot for slot in slots) > 1 for o in set().union(*slots)):
+                    return True
+        return False
 
     def refuse_global(self, name: str, memory: tuple, location) -> None:
         """Refuse a write into ``memory``: ("global", name) or ("returned", callable)."""
@@ -538,6 +599,28 @@ def returned_arguments(function) -> frozenset | None:
 
 def _keywords(call: gast.Call) -> dict:
     return {k.arg: k.value for k in call.keywords if k.arg is not None}
+
+
+def _aged(objects, made: int):
+    """``objects`` with the object statement ``made`` made before renamed ("older", made):
+    the statement is about to make a new one, which nothing holds yet."""
+    if not objects:
+        return objects
+    older = ("older", made)
+
+    def aged(obj):
+        if obj == made:
+            return older
+        if _is_element(obj) and obj[2] == made:
+            return ("element", obj[1], older)
+        return obj
+
+    return Objects(map(aged, objects))
+
+
+def _from_numpy(function) -> bool:
+    module = getattr(function, "__module__", None) or ""
+    return isinstance(function, np.ufunc) or module == "numpy" or module.startswith("numpy.")
 
 
 #: memory from outside the function: the caller's arguments, global arrays, what calls

@@ -669,6 +669,90 @@ def test_changes_made_to_an_array_in_place_are_refused(function):
     assert np.array_equal(WEIGHTS.w, [1.0, 2.0, 3.0, 4.0])
 
 
+def update_a_repeated_list_element(x):
+    y = x * 1.0
+    parts = [y, y]
+    parts[0] += 1.0  # parts[1] is the same array
+    return np.sum(parts[1] * x)
+
+
+def exp_into_itself(x):
+    y = x * 1.0
+    np.exp(y, y)  # a ufunc's output given by position
+    return np.sum(y)
+
+
+def write_into_a_repeated_list(x):
+    y = x * 1.0
+    z = ([y] * 2)[0]
+    z[0] = 5.0
+    return np.sum(y * x)
+
+
+def write_into_the_larger(x):
+    a, b = x * 1.0, x * 2.0
+    m = max([a, b], key=np.sum)
+    m[0] = 0.0
+    return np.sum(a * x) + np.sum(b)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        update_a_repeated_list_element,
+        exp_into_itself,
+        write_into_a_repeated_list,
+        write_into_the_larger,
+    ],
+)
+def test_more_writes_through_shared_memory_are_refused(function):
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="in place|shares memory"):
+        s2sad.grad(function)(V)
+
+
+def rows_filled_then_appended(x):
+    rows = []
+    for i in range(4):
+        r = np.zeros(4)  # a new array each pass: writing it changes no earlier row
+        r[i] = x[i] * x[i]
+        rows.append(r)
+    return np.sum(np.stack(rows) * 2.0)
+
+
+def parameters_updated_in_a_dict(x):
+    params = {"w": x * 2.0, "b": x * 1.0}
+    params["b"] += 1.0
+    params["w"] *= 3.0
+    return np.sum(params["w"] * params["b"])
+
+
+def gradients_scaled_in_a_list(x):
+    grads = [x * 1.0, x * 2.0]
+    for i in range(2):
+        grads[i] *= 0.5
+    return np.sum(grads[0] * grads[1])
+
+
+def filled_from_a_constructor(x):
+    out = np.full(4, 0.0)
+    for i in range(4):
+        out[i] = x[i] * 2.0
+    return np.sum(out**2)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        rows_filled_then_appended,
+        parameters_updated_in_a_dict,
+        gradients_scaled_in_a_list,
+        filled_from_a_constructor,
+    ],
+)
+def test_in_place_updates_of_arrays_nothing_else_holds_are_differentiated(function):
+    assert check_grad(function, V) < 1e-6
+
+
 LOG = []
 
 
