@@ -214,7 +214,8 @@ class _Check:
         function = self.parsed.resolve(func)
         if any(function is f for f in VIEW_FUNCTIONS) and call.args:
             return shares | self.held(call.args[0], state)
-        if any(function is f for f in (max, min)) and call.args:  # one of them, as is
+        if any(function is f for f in (max, min)) and (len(call.args) == 1 or "key" in keywords):
+            # max([a, b], key=np.sum) is a or b itself (max(a, b) of arrays raises)
             held = Objects().union(*(self.held(a, state) for a in call.args))
             return shares | Objects(map(_base, held))
         if any(function is f for f in _CONTAINER_COPIES) and call.args:
