@@ -420,20 +420,24 @@ def vjp(function: Callable | None = None, wrt=0, *, optimize: bool = True):
 
 def _derivative_function(kind: type, function: Callable, wrt, mode: str, optimize: bool):
     """``kind(function, ...).dispatcher()``, or the one made before for the same function
-    and arguments while its code and defaults are unchanged (s2sad.cache)."""
-    snapshot = []
-    for each in dict.fromkeys((function, inspect.unwrap(function))):  # what is differentiated
-        snapshot += (
-            getattr(each, "__code__", None),
-            getattr(each, "__defaults__", None),
-            getattr(each, "__kwdefaults__", None),
-            *map(_contents, getattr(each, "__closure__", None) or ()),
-        )
+    and arguments while its code, defaults and closure are unchanged (s2sad.cache)."""
+    snapshot = _snapshot(function)
+    if hasattr(function, "__wrapped__"):  # what is differentiated is what it wraps
+        snapshot += _snapshot(inspect.unwrap(function))
     return cache.derivative_function(
         (function, mode, wrt, repr(wrt), optimize),  # wrt=True equals wrt=1; its repr does not
-        tuple(snapshot),
+        snapshot,
         lambda: kind(function, wrt, mode, optimize).dispatcher(),
     )
+
+
+def _snapshot(function) -> tuple:
+    """The objects a derivative function copies or builds on from ``function``."""
+    if not isinstance(function, types.FunctionType):
+        return (function,)
+    closure = function.__closure__
+    state = (function.__code__, function.__defaults__, function.__kwdefaults__)
+    return state + tuple(map(_contents, closure)) if closure else state
 
 
 def _contents(cell: types.CellType):

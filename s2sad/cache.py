@@ -12,6 +12,7 @@ share one, bound to each closure's own cells).
 from __future__ import annotations
 
 import gc
+import operator
 import types
 from typing import Any, Callable, Hashable
 
@@ -172,7 +173,7 @@ def derivative_function(key: Hashable, snapshot: tuple, make: Callable[[], Any])
     if (
         found is not None
         and len(found[0]) == len(snapshot)
-        and all(a is b for a, b in zip(found[0], snapshot))
+        and all(map(operator.is_, found[0], snapshot))
     ):
         return found[1]
     made = make()
