@@ -33,7 +33,6 @@ judged by the names that share memory with its target there and are read afterwa
 from __future__ import annotations
 
 import inspect
-import operator
 
 import gast
 import numpy as np
@@ -45,80 +44,18 @@ from .normalize import normalize
 from .parse import UNRESOLVED, parse_function
 from .primitives import dotted_source, is_user_function
 from .shapes import Shapes
+from .sharing import (
+    ARRAY_MUTATORS,
+    CONTAINER_COPIES,
+    ELEMENT_METHODS,
+    MUTATING_FUNCTIONS,
+    VIEW_ATTRIBUTES,
+    VIEW_FUNCTIONS,
+    VIEW_METHODS,
+    from_numpy,
+)
 from .syntax import load, names_stored, operator_symbol, walk
 
-#: attributes and methods whose result may share memory with the array they are read from
-VIEW_ATTRIBUTES = frozenset({"T", "real", "imag", "flat", "mT", "base"})
-VIEW_METHODS = frozenset(
-    {
-        "reshape",
-        "ravel",
-        "transpose",
-        "view",
-        "squeeze",
-        "swapaxes",
-        "diagonal",
-        "__getitem__",
-        "conj",  # of a real array: the array itself
-        "conjugate",
-    }
-)
-#: methods that change an array in place, and NumPy functions that change their first
-#: argument: s2sad differentiates values, not changes made to an array
-ARRAY_MUTATORS = (
-    frozenset({"fill", "sort", "put", "partition", "resize", "itemset", "setfield", "byteswap"})
-    | {f"__i{op}__" for op in ("add", "sub", "mul", "truediv", "floordiv", "pow", "mod")}
-    | {"__setitem__"}
-)
-MUTATING_FUNCTIONS = (
-    np.copyto,
-    np.fill_diagonal,
-    np.putmask,
-    np.place,
-    np.put,
-    np.put_along_axis,
-    np.random.shuffle,
-    *(getattr(operator, f"i{op}") for op in ("add", "sub", "mul", "truediv", "floordiv")),
-    *(getattr(operator, f"i{op}") for op in ("pow", "mod", "matmul")),
-    operator.setitem,
-    operator.delitem,
-)
-VIEW_FUNCTIONS = (
-    np.reshape,
-    np.ravel,
-    np.transpose,
-    np.squeeze,
-    np.expand_dims,
-    np.asarray,
-    np.asanyarray,
-    np.ascontiguousarray,
-    np.asfortranarray,
-    np.atleast_1d,
-    np.atleast_2d,
-    np.atleast_3d,
-    np.broadcast_to,
-    np.swapaxes,
-    np.moveaxis,
-    np.diagonal,
-    np.flip,
-    np.flipud,
-    np.fliplr,
-    np.rot90,
-    np.real,
-    np.imag,
-    np.split,
-    np.array_split,
-    np.hsplit,
-    np.vsplit,
-    np.dsplit,
-    np.diag,
-    np.einsum,  # "ii->i" is a view
-    np.broadcast_arrays,
-    np.require,
-    np.asarray_chkfinite,
-    np.real_if_close,
-    *(getattr(np, n) for n in ("unstack", "matrix_transpose", "permute_dims") if hasattr(np, n)),
-)
 #: methods that change a list or dict itself, not the arrays it holds
 _LIST_METHODS = MUTATING_METHODS - {"fill", "resize"}
 
@@ -204,7 +141,7 @@ class _Check:
             owner = self.held(func.value, state)
             if func.attr in VIEW_METHODS or (func.attr == "astype" and "copy" in keywords):
                 shares |= owner
-            elif func.attr in _ELEMENT_METHODS or (
+            elif func.attr in ELEMENT_METHODS or (
                 func.attr == "copy"
                 and (owner & self.containers or getattr(func.value, "id", None) in self.lists)
             ):  # lst.pop(), d.get(k, y), lst.copy(): the list's or dict's own elements
@@ -218,14 +155,14 @@ class _Check:
             # max([a, b], key=np.sum) is a or b itself (max(a, b) of arrays raises)
             held = Objects().union(*(self.held(a, state) for a in call.args))
             return shares | Objects(map(_base, held))
-        if any(function is f for f in _CONTAINER_COPIES) and call.args:
+        if any(function is f for f in CONTAINER_COPIES) and call.args:
             # list(t) is a new list of the very same elements
             return shares | Objects(map(_base, self.held(call.args[0], state)))
         if is_user_function(function):
             if returns_tuple(function):  # a, b = helper(...): its parts, unknown
                 self.parts[id(statement)] = None
             return shares | self.returned(function, call, state)
-        if rules.lookup(function) is None and not _from_numpy(function):
+        if rules.lookup(function) is None and not from_numpy(function):
             # a bound method, a partial, a callable object: it may hand back anything
             return shares | self.returned(None, call, state)
         return shares  # NumPy makes new arrays, but for the VIEW_FUNCTIONS
@@ -619,20 +556,9 @@ def _aged(objects, made: int):
     return Objects(map(aged, objects))
 
 
-def _from_numpy(function) -> bool:
-    module = getattr(function, "__module__", None) or ""
-    return isinstance(function, np.ufunc) or module == "numpy" or module.startswith("numpy.")
-
-
 #: memory from outside the function: the caller's arguments, global arrays, what calls
 #: s2sad cannot see into hand back
 _OUTSIDE = ("argument", "global", "returned")
-
-#: methods of lists and dicts that hand back one of their elements (or all of them)
-_ELEMENT_METHODS = frozenset({"pop", "popitem", "get", "setdefault", "values", "items"})
-
-#: calls whose result is a new container of the same elements
-_CONTAINER_COPIES = (list, tuple, sorted, reversed)
 
 
 def returns_tuple(function) -> bool:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .aliasing import VIEW_ATTRIBUTES, VIEW_FUNCTIONS, VIEW_METHODS
+from .sharing import VIEW_ATTRIBUTES, VIEW_FUNCTIONS, VIEW_METHODS
 from .syntax import walk
 
 
