@@ -85,6 +85,8 @@ class _Check:
         self.parts_changed = 0  # a loop is analysed again until no part grows
         self.containers = Objects()  # the lists and dicts the function builds
         self.made_before: set[int] = set()  # statements that made an object already
+        self.reshaped: set[int] = set()  # list displays grown by append, extend, insert
+        self.opaque_containers: set = set()  # lists made by [y] * 2, list(t): slots unknown
 
     # ----- what a value may share ---------------------------------------------------------
     def points(self, statement, state: dict) -> Objects:
@@ -117,15 +119,31 @@ class _Check:
             if isinstance(value, gast.Tuple):  # never changed: its parts stay exact
                 held = Objects(("element", id(statement), _base(o)) for o in held)
             return made | held
-        if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult)):
+        if isinstance(value, gast.BinOp) and self.joins_sequences(value, state):
             operands = self.held(value.left, state) | self.held(value.right, state)
-            if any(o in self.parts or _is_element(o) for o in operands):  # a list or tuple
-                return made | Objects(map(_base, operands))  # [y] * 2, [y] + [w]: y itself
+            self.opaque_containers.add(id(statement))
+            return made | Objects(map(_base, operands))  # [y] * 2, [y] + [w]: y itself
         if isinstance(value, gast.IfExp):
             return self.held(value.body, state) | self.held(value.orelse, state)
         if isinstance(value, gast.Call):
             return made | self.call_shares(statement, value, state)
         return made
+
+    def joins_sequences(self, value: gast.BinOp, state: dict) -> bool:
+        """``[y] * 2``, ``2 * (y,)``, ``[y] + [w]``: a list or tuple of the same arrays (an
+        element read from a list, times a number, is arithmetic)."""
+
+        def sequence(atom) -> bool:
+            if isinstance(atom, gast.Name) and atom.id in self.lists:
+                return True
+            held = self.held(atom, state)
+            return bool(held) and all(o in self.parts or _is_element(o) for o in held)
+
+        if isinstance(value.op, gast.Add):
+            return sequence(value.left) and sequence(value.right)
+        if isinstance(value.op, gast.Mult):  # a list times anything is a repetition
+            return sequence(value.left) or sequence(value.right)
+        return False
 
     def call_shares(self, statement, call: gast.Call, state: dict) -> Objects:
         """What the result of ``call`` may share memory with, besides being new."""
@@ -153,9 +171,11 @@ class _Check:
             return shares | self.held(call.args[0], state)
         if any(function is f for f in (max, min)) and (len(call.args) == 1 or "key" in keywords):
             # max([a, b], key=np.sum) is a or b itself (max(a, b) of arrays raises)
-            held = Objects().union(*(self.held(a, state) for a in call.args))
+            atoms = [*call.args, *keywords.values()]  # default= too
+            held = Objects().union(*(self.held(a, state) for a in atoms))
             return shares | Objects(map(_base, held))
         if any(function is f for f in CONTAINER_COPIES) and call.args:
+            self.opaque_containers.add(id(statement))
             # list(t) is a new list of the very same elements
             return shares | Objects(map(_base, self.held(call.args[0], state)))
         if is_user_function(function):
@@ -305,6 +325,7 @@ class _Check:
                 if root in self.lists and isinstance(func.value, gast.Name):
                     if func.attr in _LIST_METHODS:  # lst.append(v): lst now holds v
                         state = dict(state)
+                        self.reshaped |= {o for o in state.get(root, ()) if o in self.parts}
                         for atom in statement.value.args:
                             state[root] = state.get(root, Objects()) | self.held(atom, state)
                         return state
@@ -330,9 +351,25 @@ class _Check:
                     index = slot.value if isinstance(slot, gast.Constant) else None
                     container = (root, index if type(index) is int else None)
                     self.write(statement, old, state, in_place=True, container=container)
-                # lst[i] = v replaces a slot: lst now holds v
-                state[root] = state.get(root, Objects()) | self.held(statement.value, state)
+                # lst[i] = v replaces a slot: lst now holds v, in that slot (or any)
+                value = self.held(statement.value, state)
+                already = bool(value & _bases(state.get(root, ())))  # v in another slot?
+                state[root] = state.get(root, Objects()) | value
+                slot = target.slice
+                index = slot.value if isinstance(slot, gast.Constant) else None
+                for obj in state[root]:
+                    parts = self.parts.get(obj)
+                    if parts:
+                        if type(index) is int and -len(parts) <= index < len(parts):
+                            parts[index] = parts[index] | value
+                        elif already:  # lst[i] = lst[j]: any two slots may hold it
+                            self.parts[obj] = [part | value for part in parts]
             else:
+                old = self.function.updated_items.get(id(statement))
+                held = state.get(root, ())
+                if old is not None and any(o in self.opaque_containers for o in held):
+                    # ([y] * 2)[0] += e: NumPy changes y, which the other slot holds too
+                    self.write(statement, old, state, in_place=True, container=(root, None))
                 self.write(statement, root, state)
             return state
         if id(statement) in self.function.in_place:  # z = z + e, written z += e
@@ -400,6 +437,8 @@ class _Check:
             self.refuse_global(name, outside[0], location)
         live = self.live.get(id(statement), set())
         holder = container and container[0]
+        if container is not None and not self.understood(holder, state):
+            holder = None  # lst = [y] * 2, or a list grown by append: its slots are unknown
         others = [n for n in self.sharing(name, state) if n in live and n != holder]
         if container is not None and self.in_two_slots(name, *container, state):
             others.append(holder)  # [y, y]: lst[0] += e changes lst[1] too
@@ -435,6 +474,15 @@ class _Check:
             hint="the adjoint would not see the change; copy the array (.copy()) "
             "before writing into it",
         )
+
+    def understood(self, container: str, state: dict) -> bool:
+        """Whether ``container`` is only ever a list or dict display whose slots s2sad
+        follows: not grown by append, not made by ``*`` or ``+`` (a dict's keys are not
+        followed: see the README)."""
+        held = state.get(container, ())
+        if any(o in self.reshaped or o in self.opaque_containers for o in held):
+            return False
+        return container in self.lists
 
     def in_two_slots(self, name: str, container: str, index, state: dict) -> bool:
         """Whether the array ``name`` (read from ``container[index]``) may also sit in

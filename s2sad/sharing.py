@@ -86,13 +86,23 @@ VIEW_FUNCTIONS = (
     np.require,
     np.asarray_chkfinite,
     np.real_if_close,
+    np.asmatrix,
+    np.frombuffer,
+    np.ix_,
+    np.trim_zeros,
+    np.lib.stride_tricks.as_strided,
     *(getattr(np, n) for n in ("unstack", "matrix_transpose", "permute_dims") if hasattr(np, n)),
+    *(getattr(np, n) for n in ("from_dlpack",) if hasattr(np, n)),
+    *(getattr(np.linalg, n) for n in ("matrix_transpose",) if hasattr(np.linalg, n)),
 )
 
 
 def from_numpy(function) -> bool:
-    """Whether ``function`` is NumPy's (which, but for VIEW_FUNCTIONS, makes new arrays)."""
+    """Whether ``function`` is NumPy's (which, but for VIEW_FUNCTIONS, makes new arrays;
+    numpy.ma, whose functions often hand back their argument's data, is not counted)."""
     module = getattr(function, "__module__", None) or ""
+    if module.startswith("numpy.ma"):
+        return False
     return isinstance(function, np.ufunc) or module == "numpy" or module.startswith("numpy.")
 
 

@@ -467,6 +467,26 @@ def write_into_the_larger(x):
     return np.sum(a * x) + np.sum(b)
 
 
+def update_a_slot_after_copying_it(x):
+    parts = [x * 1.0, x * 2.0]
+    parts[1] = parts[0]  # both slots now hold one array
+    parts[0] += x
+    return np.sum(parts[1] * x)
+
+
+def update_a_slot_of_a_repeated_list(x):
+    parts = [x * 1.0] * 2
+    parts[0] *= 3.0
+    return np.sum(parts[1] * x)
+
+
+def write_into_the_default(x):
+    a = x * 1.0
+    m = max([], key=np.sum, default=a)
+    m *= 3.0
+    return np.sum(a * x)
+
+
 @pytest.mark.parametrize(
     "function",
     [
@@ -478,6 +498,9 @@ def write_into_the_larger(x):
         exp_into_itself,
         write_into_a_repeated_list,
         write_into_the_larger,
+        update_a_slot_after_copying_it,
+        update_a_slot_of_a_repeated_list,
+        write_into_the_default,
     ],
 )
 def test_writes_through_what_a_call_or_a_loop_hands_back_are_refused(function):
