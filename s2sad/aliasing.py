@@ -213,9 +213,9 @@ class _Check:
         """Refuse a call that changes an array in place: ``y.sort()``, ``np.copyto(y, v)``,
         ``out=y``, or one of the user's helpers that writes into what it is given (when
         that array is read afterwards, or is the caller's)."""
-        location = self.parsed.location(statement)
         live = self.live.get(id(statement), set())
         for target, helper in self.writes_of(call):
+            location = self.parsed.location(statement)
             if helper is None:
                 line = self.parsed.source_line(location.line)
                 raise UnsupportedSyntaxError(
@@ -343,34 +343,7 @@ class _Check:
     def assign(self, statement: gast.Assign, state: dict) -> dict:
         target = statement.targets[0]
         if isinstance(target, gast.Subscript):
-            root = _root(target)
-            if isinstance(target.value, gast.Name) and root in self.lists:
-                old = self.function.updated_items.get(id(statement))
-                if old is not None:  # lst[i] += e: NumPy changes the array lst[i] holds
-                    slot = target.slice
-                    index = slot.value if isinstance(slot, gast.Constant) else None
-                    container = (root, index if type(index) is int else None)
-                    self.write(statement, old, state, in_place=True, container=container)
-                # lst[i] = v replaces a slot: lst now holds v, in that slot (or any)
-                value = self.held(statement.value, state)
-                already = bool(value & _bases(state.get(root, ())))  # v in another slot?
-                state[root] = state.get(root, Objects()) | value
-                slot = target.slice
-                index = slot.value if isinstance(slot, gast.Constant) else None
-                for obj in state[root]:
-                    parts = self.parts.get(obj)
-                    if parts:
-                        if type(index) is int and -len(parts) <= index < len(parts):
-                            parts[index] = parts[index] | value
-                        elif already:  # lst[i] = lst[j]: any two slots may hold it
-                            self.parts[obj] = [part | value for part in parts]
-            else:
-                old = self.function.updated_items.get(id(statement))
-                held = state.get(root, ())
-                if old is not None and any(o in self.opaque_containers for o in held):
-                    # ([y] * 2)[0] += e: NumPy changes y, which the other slot holds too
-                    self.write(statement, old, state, in_place=True, container=(root, None))
-                self.write(statement, root, state)
+            self.assign_slot(statement, target, state)
             return state
         if id(statement) in self.function.in_place:  # z = z + e, written z += e
             name = target.id
@@ -389,6 +362,34 @@ class _Check:
         for name in _names(target):
             state[name] = objects
         return state
+
+    def assign_slot(self, statement, target: gast.Subscript, state: dict) -> None:
+        """``c[i] = v``: a write into the array ``c``, or a list's or dict's slot replaced.
+        For ``c[i] += e`` (``updated_items``) NumPy changes the array ``c[i]`` holds."""
+        root = _root(target)
+        slot = target.slice
+        index = slot.value if isinstance(slot, gast.Constant) else None
+        index = index if type(index) is int else None
+        old = self.function.updated_items.get(id(statement))
+        if not (isinstance(target.value, gast.Name) and root in self.lists):
+            if old is not None and any(o in self.opaque_containers for o in state.get(root, ())):
+                # ([y] * 2)[0] += e: NumPy changes y, which the other slot holds too
+                self.write(statement, old, state, in_place=True, container=(root, None))
+            self.write(statement, root, state)
+            return
+        if old is not None:
+            self.write(statement, old, state, in_place=True, container=(root, index))
+        # lst[i] = v replaces a slot: lst now holds v, in that slot (or any)
+        value = self.held(statement.value, state)
+        already = bool(value & _bases(state.get(root, ())))  # v in another slot?
+        state[root] = state.get(root, Objects()) | value
+        for obj in state[root]:
+            parts = self.parts.get(obj)
+            if parts:
+                if index is not None and -len(parts) <= index < len(parts):
+                    parts[index] = parts[index] | value
+                elif already:  # lst[i] = lst[j]: any two slots may hold it
+                    self.parts[obj] = [part | value for part in parts]
 
     def loop(self, loop, state: dict) -> dict | None:
         head = state

@@ -86,9 +86,10 @@ def load(function: Callable, options: tuple) -> CompiledDerivative | CompiledSpl
         return None
     if stored.get("options") != repr(options):  # a digest collision, in theory
         return None
-    functions = _verified(function, stored["consulted"])
-    if functions is None:
+    verified = _verified(function, stored["consulted"])
+    if verified is None:
         return None
+    functions, seen = verified
     bindings = {}
     for name, reference in stored["bindings"].items():
         value = _dereference(reference, functions)
@@ -101,10 +102,9 @@ def load(function: Callable, options: tuple) -> CompiledDerivative | CompiledSpl
     from .pipeline import helper_sources  # the helpers' pairs were loaded (or built) above
 
     source = helper_sources(bindings) + "\n".join(texts.values())
-    for key, paths in stored["consulted"]:  # what an outer build now depends on
-        owner = _owner(key, functions)
-        cache.consulted_lookups(owner, {p: _value(owner, p) for p in paths})
-    guards = tuple(_guards(functions, stored["consulted"]))
+    for owner, values in seen:  # what an outer build now depends on
+        cache.consulted_lookups(owner, values)
+    guards = tuple(_guards(seen))
     cache.count("disk_hits")
     if stored["kind"] == "split":
         forward, backward = stored["code"]
@@ -240,11 +240,13 @@ def _fingerprinted(function: Callable, consulted: list) -> tuple[list, dict] | N
     return [(key, paths) for key, paths in merged.items()], functions
 
 
-def _verified(function: Callable, consulted: list) -> dict | None:
-    """Each consulted function's fingerprint → the function now, when every lookup
-    recorded gives the same fingerprint again; else None."""
+def _verified(function: Callable, consulted: list) -> tuple[dict, list] | None:
+    """When every lookup recorded gives the same fingerprint again: each consulted
+    function's fingerprint → the function now, and the lookups made again, as
+    (function, {path: object}) pairs. Else None."""
     top = unwrapped(function)
     functions: dict[Any, Callable] = {"": top, fingerprint(top): top}  # a lifted def's parent
+    seen = []
     pending = list(consulted)
     while pending:
         ready = [item for item in pending if _owner(item[0], functions) is not None]
@@ -253,13 +255,15 @@ def _verified(function: Callable, consulted: list) -> dict | None:
         for item in ready:
             pending.remove(item)
             owner = _owner(item[0], functions)
+            values = {}
             for path, expected in item[1].items():
-                value = _value(owner, path)
+                value = values[path] = _value(owner, path)
                 if fingerprint(value) != expected:
                     return None
                 if expected[0] == "function" and not _known(functions, expected, value):
                     return None  # two functions with one fingerprint
-    return functions
+            seen.append((owner, values))
+    return functions, seen
 
 
 def _owner(key, functions: dict) -> Callable | None:
@@ -294,19 +298,15 @@ def _value(function: Callable, path: str) -> Any:
     return value
 
 
-def _guards(functions: dict, consulted: list) -> list:
-    """(globals, name, object) for the global names that denoted callables: see
-    s2sad.cache.current."""
+def _guards(seen: list) -> list:
+    """(globals, name, object) for the global names that denoted callables (see
+    s2sad.cache.current), from the lookups ``_verified`` made again."""
     guards = []
-    for key, paths in consulted:
-        function = _owner(key, functions)
+    for function, values in seen:
         namespace = function.__globals__
         free = function.__code__.co_freevars
-        for path in paths:
-            if "." in path or path in free or path not in namespace:
-                continue
-            value = namespace[path]
-            if callable(value):
+        for path, value in values.items():
+            if "." not in path and path not in free and path in namespace and callable(value):
                 guards.append((namespace, path, value))
     return guards
 
