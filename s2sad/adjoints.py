@@ -19,6 +19,7 @@ Names whose adjoint is updated in place (``add_at``, ``zero_at``, ``pop_last``) 
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -29,6 +30,7 @@ from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .parse import UNRESOLVED, ParsedFunction
 from .primitives import Operation, classify
 from .rules import RuleError
+from .sequences import sequence_names
 from .shapes import Shapes
 from .syntax import attribute, call, clone, const, load, walk
 
@@ -72,13 +74,15 @@ class Adjoints:
         activity: Activity,
         shapes: Shapes,
         name_for: Callable[[str], str],
+        kinds: dict | None = None,
     ):
         self.parsed = parsed
         self.activity = activity
         self.shapes = shapes
         self.name_for = name_for
         self.accumulators: set[str] = set()
-        self.numeric = _numeric_names(body, parsed)
+        self.sequences = sequence_names(body, parsed, kinds or {})
+        self.numeric = _numeric_names(body, parsed) - self.sequences
         self.calls = None  # set by reverse mode: a calls.CallSites
 
     # ----- helpers in generated code --------------------------------------------------
@@ -121,6 +125,9 @@ class Adjoints:
             bound = rule.bind(operation.args, operation.keywords)
         except RuleError as error:
             raise UnsupportedSyntaxError(f"this call of {operation.name}: {error}", where) from None
+        if rule.primitive in _JOINS and any(self.sequence(bound[p]) for p in ("x1", "x2")):
+            self._joined(_JOINS[rule.primitive], bound["x1"], bound["x2"], adjoint)
+            return
         bound.ndims = {p: self.shapes.ndim(statement, node) for p, node in bound.items()}
         for param in rule.derivatives:
             operand = bound[param]
@@ -140,6 +147,27 @@ class Adjoints:
             if summing not in (None, "unknown") and self.shapes.of(statement, operand) == ():
                 summing = ((), ())  # a number: sum everything
             build = self._rule_builder(rule, bound, param, operand.id, summing)
+            adjoint.contributions.append(Contribution(operand.id, build))
+
+    def sequence(self, node) -> bool:
+        return isinstance(node, gast.Name) and node.id in self.sequences
+
+    def _joined(self, helpers: tuple[str, str], left, right, adjoint: AssignmentAdjoint):
+        """``left + right`` or ``left * right`` where either may be a list or a tuple:
+        run-time helpers split the joined sequence's gradient (``first_part``,
+        ``last_part``) or fold its repeats (``fold_repeats``), and fall back to the
+        arithmetic rule for arrays."""
+        if helpers[0] == "fold_repeats" and self.sequence(right):
+            left, right = right, left  # ``3 * [x]``: the sequence is on the right
+        for operand, helper, other in ((left, helpers[0], right), (right, helpers[1], left)):
+            if not self.active(operand):
+                continue
+            extra = [other] if helper in ("fold_repeats", "count_grad") else []
+            adjoint.reads |= {operand.id} | (_names(other) if extra else set())
+
+            def build(g, ans, d, operand=operand, helper=helper, extra=extra):
+                return self.helper(helper, g, load(operand.id), *map(clone, extra))
+
             adjoint.contributions.append(Contribution(operand.id, build))
 
     def _rule_builder(self, rule, bound, param, operand, summing) -> Builder:
@@ -316,6 +344,13 @@ def _assign(name: str, value: gast.expr) -> gast.Assign:
         value=value,
         type_comment=None,
     )
+
+
+#: sequence-joining operators → the helpers for (the sequence, the other operand)
+_JOINS = {
+    operator.add: ("first_part", "last_part"),
+    operator.mul: ("fold_repeats", "count_grad"),
+}
 
 
 def _numeric_names(body, parsed: ParsedFunction) -> set[str]:

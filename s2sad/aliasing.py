@@ -43,6 +43,7 @@ from .errors import S2SADError, UnsupportedSyntaxError
 from .normalize import normalize
 from .parse import UNRESOLVED, parse_function
 from .primitives import dotted_source, is_user_function
+from .sequences import only_sequences
 from .shapes import Shapes
 from .sharing import (
     ARRAY_MUTATORS,
@@ -75,6 +76,7 @@ class _Check:
         self.shapes = shapes
         body = function.tree.body
         self.lists = containers_built(body)
+        self.sequences = only_sequences(body, self.parsed)
         self.locals = {n.id for n in walk(function.tree) if isinstance(n, gast.Name)}
         #: names the function binds; any other name it reads is a global (or a builtin)
         self.bound = names_stored(function.tree) | set(function.parameters)
@@ -347,7 +349,9 @@ class _Check:
             return state
         if id(statement) in self.function.in_place:  # z = z + e, written z += e
             name = target.id
-            if self.shapes.of(statement, load(name)) != ():  # an array: NumPy writes into it
+            if name in self.sequences:  # lst += [v]: Python extends the list itself
+                self.extend(statement, name, state)
+            elif self.shapes.of(statement, load(name)) != ():  # an array: NumPy writes into it
                 self.write(statement, name, state, in_place=True)
             return state
         made = id(statement)
@@ -475,6 +479,25 @@ class _Check:
             hint="the adjoint would not see the change; copy the array (.copy()) "
             "before writing into it",
         )
+
+    def extend(self, statement, name: str, state: dict) -> None:
+        """Refuse ``lst += e`` while another live list may be the same list (it would grow
+        too); the arrays ``lst`` holds are not changed."""
+        live = self.live.get(id(statement), set())
+        mine = _bases(state.get(name, Objects()))
+        others = [
+            n
+            for n in sorted(live & self.sequences - {name})
+            if _bases(state.get(n, Objects())) & mine
+        ]
+        if others:
+            location, other = self.parsed.location(statement), self.describe(others, statement)
+            raise UnsupportedSyntaxError(
+                f"`{self.parsed.source_line(location.line)}` on a list {other} may hold too",
+                location,
+                hint=f"Python grows it for {other} too, which s2sad does not follow; build a "
+                f"new list (`{name} = {name} + ...`) if {other} should not change",
+            )
 
     def understood(self, container: str, state: dict) -> bool:
         """Whether ``container`` is only ever a list or dict display whose slots s2sad

@@ -37,11 +37,14 @@ def _kind(value):
 
 def _describe_kind(kind):
     """A parameter's kind for the pipeline: "number" (a Python int or float, whose
-    gradient is a float), "scalar" (a NumPy scalar), ("array", ndim, ones), or None."""
+    gradient is a float), "scalar" (a NumPy scalar), ("array", ndim, ones), "sequence" (a
+    list or tuple), or None."""
     if isinstance(kind, tuple):
         return ("array", kind[0], kind[1])
     if kind is float or kind is int:
         return "number"
+    if kind is list or kind is tuple:
+        return "sequence"
     if issubclass(kind, numbers.Real) and kind is not bool:
         return "scalar"
     return None

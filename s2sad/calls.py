@@ -88,7 +88,12 @@ class CallSites:
         kinds = []
         for param, spec in signature.parameters.items():
             if param in bound.arguments:
-                kind = kind_of(reverse.shapes.of(statement, bound.arguments[param]))
+                argument = bound.arguments[param]
+                kind = (
+                    "sequence"
+                    if reverse.adjoints.sequence(argument)
+                    else kind_of(reverse.shapes.of(statement, argument))
+                )
             elif isinstance(spec.default, numbers.Real) and not isinstance(spec.default, bool):
                 kind = "scalar"
             else:

@@ -137,7 +137,7 @@ class _ReverseMode:
             body, parameters, self.parsed.resolve, _scalar(function, mode), result_shape
         )
         check_aliasing(function, self.shapes)
-        self.adjoints = Adjoints(self.parsed, body, activity, self.shapes, self.global_name)
+        self.adjoints = Adjoints(self.parsed, body, activity, self.shapes, self.global_name, kinds)
         self.adjoints.calls = CallSites(self)
 
     def release(self) -> None:

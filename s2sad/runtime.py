@@ -34,6 +34,10 @@ __all__ = [
     "array_grad",
     "repeat_grad",
     "split_grad",
+    "first_part",
+    "last_part",
+    "fold_repeats",
+    "count_grad",
     "power_slope",
     "scalar_seed",
     "matmul_grad_left",
@@ -53,6 +57,12 @@ def unbroadcast(g, like):
     Axes NumPy prepended are summed away; axes where ``like`` has length 1 are summed
     with keepdims. ``g`` is returned as it is when the shapes already agree.
     """
+    if isinstance(g, (list, tuple)) and isinstance(like, (list, tuple)):
+        raise TypeError(
+            "s2sad: + or * joined lists or tuples here, but the derivative was built taking "
+            "them for arrays (it could not tell what the operands hold); build the list "
+            "with [...] or list(...) in the function, or pass it as an argument"
+        )
     shape = np.shape(like)
     g_shape = np.shape(g)
     if g_shape == shape or len(g_shape) < len(shape):
@@ -308,6 +318,52 @@ def repeat_grad(g, iterable):
     if isinstance(iterable, np.ndarray):
         return np.broadcast_to(g, np.shape(iterable)[:1] + np.shape(g)).copy()
     return [g] * len(iterable)
+
+
+def first_part(g, part):
+    """The adjoint of ``part`` in ``part + other``: for lists and tuples, the gradients of
+    the joined sequence's first ``len(part)`` items; for arrays and numbers, ``g``
+    un-broadcast.
+
+    >>> first_part([1.0, 2.0, 3.0], [5.0, 6.0])
+    [1.0, 2.0]
+    """
+    if not isinstance(part, (list, tuple)):
+        return unbroadcast(g, part)
+    return list(g[: len(part)]) if isinstance(g, (list, tuple)) else g
+
+
+def last_part(g, part):
+    """The adjoint of ``part`` in ``other + part``: the gradients of the last ``len(part)``
+    items of the joined sequence (``g`` un-broadcast for arrays and numbers)."""
+    if not isinstance(part, (list, tuple)):
+        return unbroadcast(g, part)
+    return list(g[len(g) - len(part) :]) if isinstance(g, (list, tuple)) else g
+
+
+def fold_repeats(g, part, count):
+    """The adjoint of ``part`` in ``part * count``: for a list or tuple, the gradients of
+    its copies summed item by item; for arrays and numbers, ``g * count`` un-broadcast.
+
+    >>> fold_repeats([1.0, 2.0, 3.0, 4.0], [5.0, 6.0], 2)
+    [4.0, 6.0]
+    """
+    if not isinstance(part, (list, tuple)):
+        return unbroadcast(g * count, part)
+    if not isinstance(g, (list, tuple)):
+        return g
+    folded = [0.0] * len(part)
+    for position, item in enumerate(g):
+        folded[position % len(part)] = add_grad(folded[position % len(part)], item)
+    return folded
+
+
+def count_grad(g, count, part):
+    """The adjoint of ``count`` in ``part * count``: none when ``part`` is a list or tuple
+    (``count`` is then an int), ``g * part`` un-broadcast otherwise."""
+    if isinstance(part, (list, tuple)):
+        return 0.0
+    return unbroadcast(g * part, count)
 
 
 def split_grad(g, arrays, axis):

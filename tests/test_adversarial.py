@@ -260,6 +260,33 @@ def test_augmented_assignment_updates_every_alias():
         assert np.allclose(g, 4.0 * (2.0 * V + 1.0))
 
 
+def extend_a_list_another_name_holds(x):
+    acc = [x]
+    seen = acc
+    acc += [x * 2.0]  # Python grows seen too
+    return seen[1] * x
+
+
+def extend_a_list_a_list_holds(x):
+    acc = [x]
+    nested = [acc, x]
+    acc += [x * 2.0]  # nested[0] is acc
+    return nested[0][1] * x
+
+
+@pytest.mark.parametrize(
+    "function, other, line",
+    [
+        (extend_a_list_another_name_holds, "seen", "acc += [x * 2.0]  # Python grows seen too"),
+        (extend_a_list_a_list_holds, "nested", "acc += [x * 2.0]  # nested[0] is acc"),
+    ],
+)
+def test_extending_a_list_another_name_holds_is_refused(function, other, line):
+    with pytest.raises(s2sad.UnsupportedSyntaxError) as caught:
+        s2sad.grad(function)(1.5)
+    assert f"on a list {other} may hold too" in assert_located(caught.value, line_of(line))
+
+
 def in_place_on_a_number_alias(x):
     total = 0.0
     previous = total

@@ -94,6 +94,72 @@ def test_gradient_with_respect_to_a_list_and_a_tuple():
     assert check_grad(sum_of_a_list, [1.0, 2.0, 3.0]) < 1e-6
 
 
+# ----- lists and tuples joined with + and repeated with * --------------------------------
+def joined_displays(x, y):
+    lst = [x * 1.0, y] + [x * 2.0]
+    t = (y,) + (x * y, x)
+    return np.sum(lst[2] * lst[1] + t[1] * lst[0]) + np.sum(t[0] * t[2])
+
+
+def repeated_displays(x, y):
+    lst = [x, y * 2.0] * 3
+    t = 2 * (x * y,)
+    return np.sum(lst[0] * lst[5] + lst[4] * t[1]) + np.sum(t[0])
+
+
+def grown_in_a_loop(x, y):
+    acc = []
+    for i in range(4):
+        acc += [x * (i + 1.0)]
+        acc = acc + [y]
+    return np.sum(acc[2] * acc[7] + acc[-2] * acc[0])
+
+
+def _joined(a, b):
+    return a + b
+
+
+def joined_by_a_helper(x, y):
+    lst = _joined([x, y], [x * y])
+    return np.sum(lst[0] * lst[2] + lst[1])
+
+
+def sliced_then_joined(x, y):
+    lst = [x, y, x * y][1:] + [x]
+    return np.sum(lst[0] * lst[1] * lst[2])
+
+
+@pytest.mark.parametrize(
+    "f",
+    [joined_displays, repeated_displays, grown_in_a_loop, joined_by_a_helper, sliced_then_joined],
+)
+@pytest.mark.parametrize("kind", ["numbers", "arrays"])
+def test_lists_and_tuples_joined_and_repeated(f, kind):
+    x, y = (0.7, 1.3) if kind == "numbers" else (VEC[:3], VEC[3:])
+    assert check_grad(f, x, y, wrt=(0, 1)) < 1e-6
+
+
+def join_parameters(xs, ys):
+    zs = xs + ys
+    return zs[0] * zs[2] + zs[1] * zs[1]
+
+
+def test_lists_passed_in_and_joined():
+    grad = s2sad.grad(join_parameters, wrt=(0, 1))((1.5, 2.0), (3.0,))
+    assert grad == ((3.0, 4.0), (1.5,))
+    assert check_grad(join_parameters, [1.5, 2.0], [3.0]) < 1e-6
+
+
+def join_values_of_unknown_kind(pairs, x):
+    joined = pairs[0] + pairs[1]
+    return joined[0] * x + joined[1]
+
+
+def test_joining_lists_s2sad_cannot_see_is_a_clear_error():
+    with pytest.raises(TypeError, match="joined lists or tuples"):
+        s2sad.grad(join_values_of_unknown_kind, wrt=(0, 1))([[1.0], [2.0]], 3.0)
+
+
 def loop_over_list_of_arrays(layers, x):
     for w in layers:
         x = np.tanh(w @ x)
