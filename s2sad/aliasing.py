@@ -43,7 +43,7 @@ from .errors import S2SADError, UnsupportedSyntaxError
 from .normalize import normalize
 from .parse import UNRESOLVED, parse_function
 from .primitives import dotted_source, is_user_function
-from .sequences import only_sequences
+from .sequences import only_containers, sequence_names
 from .shapes import Shapes
 from .sharing import (
     ARRAY_MUTATORS,
@@ -63,20 +63,26 @@ _LIST_METHODS = MUTATING_METHODS - {"fill", "resize"}
 Objects = frozenset  # abstract objects a name may hold: arguments' and statements' values
 
 
-def check_aliasing(function, shapes) -> None:
+def check_aliasing(function, shapes, kinds: dict | None = None) -> None:
     """Raise UnsupportedSyntaxError for a write through shared memory in ``function`` (a
-    NormalizedFunction) whose names have ``shapes`` (s2sad.broadcasting.Shapes)."""
-    _Check(function, shapes).run()
+    NormalizedFunction) whose names have ``shapes`` (s2sad.broadcasting.Shapes) and whose
+    parameters have ``kinds`` (a list, tuple or dict argument's ``.copy()`` is shallow)."""
+    _Check(function, shapes, kinds or {}).run()
 
 
 class _Check:
-    def __init__(self, function, shapes):
+    def __init__(self, function, shapes, kinds: dict):
         self.function = function
         self.parsed = function.parsed
         self.shapes = shapes
         body = function.tree.body
         self.lists = containers_built(body)
-        self.sequences = only_sequences(body, self.parsed)
+        #: names that only ever hold lists, tuples or dicts (never arrays)
+        self.collections = only_containers(body, self.parsed, kinds)
+        #: names that may hold a list, tuple or dict besides the displays in self.lists
+        self.shallow = sequence_names(body, self.parsed, kinds) | {
+            name for name, kind in kinds.items() if kind == "mapping"
+        }
         self.locals = {n.id for n in walk(function.tree) if isinstance(n, gast.Name)}
         #: names the function binds; any other name it reads is a global (or a builtin)
         self.bound = names_stored(function.tree) | set(function.parameters)
@@ -89,6 +95,7 @@ class _Check:
         self.made_before: set[int] = set()  # statements that made an object already
         self.reshaped: set[int] = set()  # list displays grown by append, extend, insert
         self.opaque_containers: set = set()  # lists made by [y] * 2, list(t): slots unknown
+        self.keys: dict[int, list] = {}  # a dict display → its keys, in its parts' order
 
     # ----- what a value may share ---------------------------------------------------------
     def points(self, statement, state: dict) -> Objects:
@@ -115,8 +122,9 @@ class _Check:
             if not isinstance(value, gast.Tuple):
                 self.containers |= made
             elements = value.values if isinstance(value, gast.Dict) else value.elts
-            if not isinstance(value, gast.Dict):
-                self.remember_parts(statement, [self.held(e, state) for e in elements])
+            if isinstance(value, gast.Dict):
+                self.remember_keys(statement, value.keys)
+            self.remember_parts(statement, [self.held(e, state) for e in elements])
             held = Objects().union(*(self.held(e, state) for e in elements))
             if isinstance(value, gast.Tuple):  # never changed: its parts stay exact
                 held = Objects(("element", id(statement), _base(o)) for o in held)
@@ -163,10 +171,15 @@ class _Check:
                 shares |= owner
             elif func.attr in ELEMENT_METHODS or (
                 func.attr == "copy"
-                and (owner & self.containers or getattr(func.value, "id", None) in self.lists)
+                and (
+                    owner & self.containers
+                    or getattr(func.value, "id", None) in self.lists | self.shallow
+                )
             ):  # lst.pop(), d.get(k, y), lst.copy(): the list's or dict's own elements
                 held = owner.union(*(self.held(a, state) for a in call.args))
                 shares |= Objects(map(_base, held))
+            elif func.attr == "copy":
+                shares |= self.copied(owner)
             return shares  # other methods of arrays make new values
         function = self.parsed.resolve(func)
         if any(function is f for f in VIEW_FUNCTIONS) and call.args:
@@ -183,29 +196,40 @@ class _Check:
         if is_user_function(function):
             if returns_tuple(function):  # a, b = helper(...): its parts, unknown
                 self.parts[id(statement)] = None
-            return shares | self.returned(function, call, state)
+            return shares | self.returned(function, statement, state)
         if rules.lookup(function) is None and not from_numpy(function):
             # a bound method, a partial, a callable object: it may hand back anything
-            return shares | self.returned(None, call, state)
+            return shares | self.returned(None, statement, state)
         return shares  # NumPy makes new arrays, but for the VIEW_FUNCTIONS
 
-    def returned(self, function, call: gast.Call, state: dict) -> Objects:
-        """What the result of the user's ``function`` called by ``call`` may share: the
-        arguments it may return (or views or tuples of them); all of them if unknown."""
+    def copied(self, owner: Objects) -> Objects:
+        """What ``y.copy()`` shares when ``y`` is not known to be a list, tuple or dict:
+        nothing, taking it for an array (a helper's summary says otherwise)."""
+        return Objects()
+
+    def returned(self, function, statement, state: dict) -> Objects:
+        """What the result of the user's ``function`` called by ``statement`` may share:
+        the arguments it may return (or views, tuples or shallow copies of them), its
+        parameters' defaults; all of the arguments if unknown."""
+        call = statement.value
         shared = None if function is None else returned_arguments(function)
         atoms = [*call.args, *(k.value for k in call.keywords)]
         if shared is None:  # it may hand back memory of its own: a global array, an object's
             unknown = Objects({("returned", dotted_source(call.func))})
         else:
-            unknown = Objects(o for o in shared if o[0] in ("global", "returned"))
+            unknown = Objects(o for o in shared if o[0] in ("global", "returned", "default"))
             try:
                 bound = inspect.signature(function).bind(*call.args, **_keywords(call))
             except (TypeError, ValueError):
                 pass
             else:
                 atoms = []
+                unknown |= _defaults_returned(function, shared, bound.arguments)
                 for name, argument in bound.arguments.items():
-                    if ("argument", name) in shared:
+                    copy = ("copied", name) in shared
+                    if copy and isinstance(self.shapes.of(statement, argument), tuple):
+                        copy = False  # an array's copy is new; a list's shares its arrays
+                    if ("argument", name) in shared or copy:
                         atoms += argument if isinstance(argument, tuple) else [argument]
                         atoms += argument.values() if isinstance(argument, dict) else []
         held = Objects().union(*(self.held(a, state) for a in atoms if isinstance(a, gast.AST)))
@@ -282,6 +306,30 @@ class _Check:
         self.parts[id(statement)] = parts
         self.parts_changed += 1
 
+    def remember_keys(self, statement, keys: list) -> None:
+        """The keys of a dict display, in the order of its parts (None: not all constant,
+        so its slots are not followed)."""
+        if all(isinstance(key, gast.Constant) for key in keys):
+            self.keys.setdefault(id(statement), [key.value for key in keys])
+        else:
+            self.opaque_containers.add(id(statement))
+
+    def set_slot(self, obj, key, value: Objects) -> None:
+        """``d[key] = value`` on the dict display ``obj``: that slot may hold ``value`` too
+        (a key s2sad cannot read makes the dict's slots unknown)."""
+        keys, parts = self.keys[obj], self.parts[obj]
+        if key is None:
+            self.opaque_containers.add(obj)
+        elif key in keys:
+            position = keys.index(key)
+            if not value <= parts[position]:
+                parts[position] |= value
+                self.parts_changed += 1
+        else:
+            keys.append(key)
+            parts.append(value)
+            self.parts_changed += 1
+
     def part(self, obj, index: int) -> Objects:
         """What ``t[index]`` may share when ``t`` holds ``obj``."""
         if obj not in self.parts:
@@ -289,6 +337,11 @@ class _Check:
         parts = self.parts[obj]
         if parts is None:
             return Objects({(obj, index)})  # an element of a tuple a helper made
+        if obj in self.keys:  # a dict: its parts are in the order of its keys
+            keys = self.keys[obj]
+            if obj in self.opaque_containers:
+                return Objects().union(*parts)
+            return parts[keys.index(index)] if index in keys else Objects()
         if -len(parts) <= index < len(parts):
             return parts[index]
         return Objects()
@@ -349,7 +402,7 @@ class _Check:
             return state
         if id(statement) in self.function.in_place:  # z = z + e, written z += e
             name = target.id
-            if name in self.sequences:  # lst += [v]: Python extends the list itself
+            if name in self.collections:  # lst += [v]: Python extends the list itself
                 self.extend(statement, name, state)
             elif self.shapes.of(statement, load(name)) != ():  # an array: NumPy writes into it
                 self.write(statement, name, state, in_place=True)
@@ -372,24 +425,26 @@ class _Check:
         For ``c[i] += e`` (``updated_items``) NumPy changes the array ``c[i]`` holds."""
         root = _root(target)
         slot = target.slice
-        index = slot.value if isinstance(slot, gast.Constant) else None
-        index = index if type(index) is int else None
+        key = slot.value if isinstance(slot, gast.Constant) else None
+        index = key if type(key) is int else None
         old = self.function.updated_items.get(id(statement))
-        if not (isinstance(target.value, gast.Name) and root in self.lists):
+        if not (isinstance(target.value, gast.Name) and root in self.lists | self.collections):
             if old is not None and any(o in self.opaque_containers for o in state.get(root, ())):
                 # ([y] * 2)[0] += e: NumPy changes y, which the other slot holds too
                 self.write(statement, old, state, in_place=True, container=(root, None))
             self.write(statement, root, state)
             return
         if old is not None:
-            self.write(statement, old, state, in_place=True, container=(root, index))
+            self.write(statement, old, state, in_place=True, container=(root, key))
         # lst[i] = v replaces a slot: lst now holds v, in that slot (or any)
         value = self.held(statement.value, state)
         already = bool(value & _bases(state.get(root, ())))  # v in another slot?
         state[root] = state.get(root, Objects()) | value
         for obj in state[root]:
             parts = self.parts.get(obj)
-            if parts:
+            if obj in self.keys:
+                self.set_slot(obj, key, value)
+            elif parts:
                 if index is not None and -len(parts) <= index < len(parts):
                     parts[index] = parts[index] | value
                 elif already:  # lst[i] = lst[j]: any two slots may hold it
@@ -436,7 +491,7 @@ class _Check:
         outside = sorted(
             o
             for o in _bases(state.get(name, ()))
-            if isinstance(o, tuple) and o[0] in ("global", "returned")
+            if isinstance(o, tuple) and o[0] in ("global", "returned", "default")
         )
         if outside:
             self.refuse_global(name, outside[0], location)
@@ -453,11 +508,17 @@ class _Check:
             o[1] for o in _bases(state.get(name, ())) if isinstance(o, tuple) and o[0] == "argument"
         )
         if arguments and not in_place:
+            hint = f"copy it first: {arguments[0]} = {arguments[0]}.copy()"
+            if arguments[0] in self.shallow:
+                hint = (
+                    f"a copy of the list or dict {arguments[0]} holds the caller's arrays: "
+                    f"put a new array in the slot ({name}[k] = {name}[k] + ...)"
+                )
             raise UnsupportedSyntaxError(
                 f"writing into {name}, which shares memory with the argument "
                 f"{arguments[0]} (the caller's object)",
                 location,
-                hint=f"copy it first: {arguments[0]} = {arguments[0]}.copy()",
+                hint=hint,
             )
         if not others:
             return
@@ -487,7 +548,7 @@ class _Check:
         mine = _bases(state.get(name, Objects()))
         others = [
             n
-            for n in sorted(live & self.sequences - {name})
+            for n in sorted(live & self.collections - {name})
             if _bases(state.get(n, Objects())) & mine
         ]
         if others:
@@ -510,17 +571,21 @@ class _Check:
 
     def in_two_slots(self, name: str, container: str, index, state: dict) -> bool:
         """Whether the array ``name`` (read from ``container[index]``) may also sit in
-        another slot of the list ``container``, as far as the parts of the list displays
-        it holds tell. (Arrays appended later, and dicts, are not followed.)"""
+        another slot of the list or dict ``container``, as far as the parts of the displays
+        it holds tell (``index``: the slot's constant index or key, or None)."""
         mine = _bases(state.get(name, ()))
         for obj in state.get(container, ()):
             parts = self.parts.get(obj)
             if not parts:
                 continue
-            if index is not None and -len(parts) <= index < len(parts):
-                mine = _bases(parts[index])  # the slot's own arrays
-                index = index % len(parts)
-                if any(_bases(p) & mine for i, p in enumerate(parts) if i != index):
+            position = index if type(index) is int else None
+            if obj in self.keys:  # a dict: its parts follow its keys
+                keys = self.keys[obj]
+                position = keys.index(index) if index in keys else None
+            if position is not None and -len(parts) <= position < len(parts):
+                own = _bases(parts[position])  # the slot's own arrays
+                position = position % len(parts)
+                if any(_bases(p) & own for i, p in enumerate(parts) if i != position):
                     return True
             else:  # lst[i]: any array that sits in two slots
                 slots = [_bases(part) & mine for part in parts]
@@ -531,6 +596,12 @@ class _Check:
     def refuse_global(self, name: str, memory: tuple, location) -> None:
         """Refuse a write into ``memory``: ("global", name) or ("returned", callable)."""
         kind, what = memory
+        if kind == "default":
+            raise UnsupportedSyntaxError(
+                f"writing into {name}, which may be {what}: one array kept between calls",
+                location,
+                hint="the adjoint would not see the change; copy it first (.copy())",
+            )
         if kind == "returned":
             raise UnsupportedSyntaxError(
                 f"writing into {name}, which may be memory that {what}() handed back "
@@ -563,9 +634,13 @@ class _Summary(_Check):
     nothing (the helper's own derivative is checked when it is built)."""
 
     def __init__(self, function):
-        super().__init__(function, Shapes())  # no shapes: every value may be an array
+        super().__init__(function, Shapes(), {})  # no shapes: every value may be an array
         self.results = Objects()
         self.written: set[str] = set()  # parameters whose arrays it writes into
+
+    def copied(self, owner: Objects) -> Objects:
+        """A parameter's ``.copy()`` is shallow if the caller passes a list or a dict."""
+        return Objects(("copied", o[1]) for o in _bases(owner) if _is_argument(o))
 
     def write(self, statement, name, state, in_place=False) -> None:
         for o in _bases(state.get(name, ())):
@@ -630,7 +705,22 @@ def _aged(objects, made: int):
 
 #: memory from outside the function: the caller's arguments, global arrays, what calls
 #: s2sad cannot see into hand back
-_OUTSIDE = ("argument", "global", "returned")
+_OUTSIDE = ("argument", "global", "returned", "copied", "default")
+
+
+def _defaults_returned(function, shared: frozenset, passed) -> Objects:
+    """("default", ...) for each parameter ``function`` may return that the call left to
+    a default other than a number, string or None (an array kept between calls)."""
+    defaults = {}
+    for parameter in inspect.signature(function).parameters.values():
+        default = parameter.default
+        if not isinstance(default, (int, float, complex, str, bytes, type(None))):
+            defaults[parameter.name] = default
+    return Objects(
+        ("default", f"the default of {function.__name__}()'s parameter {name}")
+        for name in defaults
+        if name not in passed and ("argument", name) in shared
+    )
 
 
 def returns_tuple(function) -> bool:
@@ -648,6 +738,10 @@ def returns_tuple(function) -> bool:
         return bool(returns) and all(isinstance(r.value, gast.Tuple) for r in returns)
 
     return cache.lookup(("returns a tuple", code), find)
+
+
+def _is_argument(obj) -> bool:
+    return isinstance(obj, tuple) and obj[0] == "argument"
 
 
 def _is_element(obj) -> bool:

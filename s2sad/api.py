@@ -38,13 +38,15 @@ def _kind(value):
 def _describe_kind(kind):
     """A parameter's kind for the pipeline: "number" (a Python int or float, whose
     gradient is a float), "scalar" (a NumPy scalar), ("array", ndim, ones), "sequence" (a
-    list or tuple), or None."""
+    list or tuple), "mapping" (a dict), or None."""
     if isinstance(kind, tuple):
         return ("array", kind[0], kind[1])
     if kind is float or kind is int:
         return "number"
     if kind is list or kind is tuple:
         return "sequence"
+    if kind is dict:
+        return "mapping"
     if issubclass(kind, numbers.Real) and kind is not bool:
         return "scalar"
     return None

@@ -136,7 +136,7 @@ class _ReverseMode:
         self.shapes = analyze_shapes(
             body, parameters, self.parsed.resolve, _scalar(function, mode), result_shape
         )
-        check_aliasing(function, self.shapes)
+        check_aliasing(function, self.shapes, kinds)
         self.adjoints = Adjoints(self.parsed, body, activity, self.shapes, self.global_name, kinds)
         self.adjoints.calls = CallSites(self)
 

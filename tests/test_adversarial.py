@@ -656,6 +656,89 @@ def test_writes_into_memory_a_call_hands_back_or_a_global_are_refused(function):
     assert np.array_equal(OFFSET, [1.0, 2.0, 3.0, 4.0])
 
 
+def update_one_of_two_dict_slots_holding_one_array(x):
+    y = x * 2.0
+    d = {"p": y, "q": y}
+    d["p"] += 1.0  # d["q"] is the same array
+    return np.sum(d["q"] * x)
+
+
+def update_one_of_two_dict_slots_assigned_one_array(x):
+    y = x * 2.0
+    d = {}
+    d["p"] = y
+    d["q"] = y
+    d["p"] += 1.0  # d["q"] is the same array
+    return np.sum(d["q"] * x)
+
+
+def update_a_slot_of_a_list_arguments_copy(lst, x):
+    m = lst.copy()  # a new list holding the caller's arrays
+    m[0] += x
+    return np.sum(m[0] * lst[0])
+
+
+def update_a_slot_of_a_dict_arguments_copy(params, x):
+    p = params.copy()
+    p["w"] += x
+    return np.sum(p["w"] * params["w"])
+
+
+def _copied(items):
+    return items.copy()
+
+
+def update_a_slot_of_a_list_a_helper_copied(lst, x):
+    m = _copied(lst)
+    m[0] += x
+    return np.sum(m[0] * lst[0])
+
+
+def _kept(a, buffer=np.zeros(4)):
+    return buffer
+
+
+def update_a_helpers_default_array(x):
+    b = _kept(x)
+    b += x  # the default array, kept between calls, grows
+    return np.sum(b * x)
+
+
+@pytest.mark.parametrize(
+    "function, args",
+    [
+        (update_one_of_two_dict_slots_holding_one_array, (V,)),
+        (update_one_of_two_dict_slots_assigned_one_array, (V,)),
+        (update_a_slot_of_a_list_arguments_copy, ([V * 1.0, V * 2.0], V)),
+        (update_a_slot_of_a_dict_arguments_copy, ({"w": V * 1.0}, V)),
+        (update_a_slot_of_a_list_a_helper_copied, ([V * 1.0, V * 2.0], V)),
+        (update_a_helpers_default_array, (V,)),
+    ],
+)
+def test_writes_into_arrays_another_slot_a_copy_or_a_default_holds_are_refused(function, args):
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="shares memory with|kept between calls"):
+        s2sad.grad(function, wrt=len(args) - 1)(*args)
+    assert np.array_equal(_kept.__defaults__[0], np.zeros(4))
+
+
+def replace_a_slot_of_a_list_arguments_copy(lst, x):
+    m = lst.copy()
+    m[0] = m[0] + x  # a new array in the copy's slot: the caller's list is unchanged
+    return np.sum(m[0] * lst[0] + m[1] * x)
+
+
+def update_one_dict_slot_of_fresh_arrays(x):
+    d = {"p": x * 2.0, "q": x * 3.0}
+    d["r"] = d["q"] * 1.0
+    d["p"] += 1.0
+    return np.sum(d["p"] * d["q"] + d["r"])
+
+
+def test_new_arrays_in_copied_lists_and_dicts_are_differentiated():
+    assert check_grad(replace_a_slot_of_a_list_arguments_copy, [V * 1.0, V * 2.0], V) < 1e-6
+    assert check_grad(update_one_dict_slot_of_fresh_arrays, V) < 1e-6
+
+
 def fill_in_place(x):
     y = x * 1.0
     y.fill(2.0)
