@@ -33,6 +33,7 @@ __all__ = [
     "copy_gradient",
     "array_grad",
     "repeat_grad",
+    "items_grad",
     "split_grad",
     "first_part",
     "last_part",
@@ -311,6 +312,22 @@ def array_grad(g, obj):
     if isinstance(obj, (list, tuple)):
         return [array_grad(g[position], item) for position, item in enumerate(obj)]
     return g
+
+
+def items_grad(g, iterable):
+    """The adjoint of ``iterable`` in ``list(iterable)``, ``tuple(...)`` or ``dict(...)``:
+    the items' gradients, as rows of an array when ``iterable`` is one.
+
+    >>> items_grad([0.0, np.ones(2)], np.zeros((2, 2)))
+    array([[0., 0.],
+           [1., 1.]])
+    """
+    if not isinstance(iterable, np.ndarray) or is_zero(g):
+        return g
+    rows = np.zeros(iterable.shape, dtype=np.result_type(iterable.dtype, float))
+    for position, row in enumerate(g):
+        rows[position] += row
+    return rows
 
 
 def repeat_grad(g, iterable):

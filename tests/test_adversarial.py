@@ -694,7 +694,7 @@ def update_a_slot_of_a_list_a_helper_copied(lst, x):
     return np.sum(m[0] * lst[0])
 
 
-def _kept(a, buffer=np.zeros(4)):
+def _kept(a, buffer=np.zeros(4)):  # noqa: B008 - the hazard under test
     return buffer
 
 

@@ -139,6 +139,26 @@ def test_lists_and_tuples_joined_and_repeated(f, kind):
     assert check_grad(f, x, y, wrt=(0, 1)) < 1e-6
 
 
+def copied_by_list_and_dict(lst, params, x):
+    m = list(lst)
+    m[0] = m[0] + x
+    p = dict(params)
+    p["w"] = p["w"] * x
+    t = tuple(m)
+    return np.sum(t[0] * lst[0] + m[1] + p["w"] * params["w"])
+
+
+def rows_of_an_array(a):
+    r = list(a)
+    return np.sum(r[0] * r[1]) + np.sum(r[2])
+
+
+def test_list_tuple_and_dict_of_containers_and_arrays():
+    args = ([VEC[:3] * 1.0, VEC[3:] * 2.0], {"w": VEC[:3] * 3.0}, VEC[3:])
+    assert check_grad(copied_by_list_and_dict, *args, wrt=(0, 1, 2)) < 1e-6
+    assert check_grad(rows_of_an_array, MAT[:3, :2]) < 1e-6
+
+
 def join_parameters(xs, ys):
     zs = xs + ys
     return zs[0] * zs[2] + zs[1] * zs[1]

@@ -43,6 +43,13 @@ unary([operator.neg, np.negative], "-g")
 unary([operator.pos, np.positive], "g")
 unary([builtins.abs, np.abs], "g * np.sign(x)")
 defvjp(
+    [builtins.list, builtins.tuple],
+    "iterable=(), /",
+    containers=("iterable",),
+    iterable="items_grad(g, iterable)",
+)
+defvjp(builtins.dict, "mapping=(), /", containers=("mapping",), mapping="items_grad(g, mapping)")
+defvjp(
     builtins.sum,
     "iterable, /, start=0",
     containers=("iterable",),
