@@ -83,10 +83,13 @@ class Effects:
         pure_call: Callable[[gast.Call], bool],
         local_names: set[str],
         updates_first_argument: Callable[[gast.Call], bool] = lambda call: False,
+        sharing: dict[str, frozenset[str]] | None = None,
     ):
         self.pure_call = pure_call
         self.local_names = local_names
         self.updates_first_argument = updates_first_argument
+        #: a name → the names that may share its memory (a write into one changes all)
+        self.sharing = sharing or {}
         self._memo: dict[int, tuple[gast.stmt, Effect]] = {}
         self.changes: dict[int, int] = {}  # how often each statement was changed (forget)
 
@@ -132,7 +135,14 @@ class Effects:
                 mutated.add(call.args[0].id)
             else:
                 return EVERYTHING
-        return mutated
+        return self._shared(mutated)
+
+    def _shared(self, names: set[str]) -> set[str]:
+        """``names`` and every name that may share memory with one of them."""
+        sharing = self.sharing
+        if not sharing:
+            return names
+        return set().union(names, *(sharing.get(name, ()) for name in names))
 
     def of(self, statement: gast.stmt) -> Effect:
         """The effect of ``statement`` (remembered for simple statements until ``forget``)."""
@@ -184,13 +194,56 @@ class Effects:
             container = _root_name(target)
             mutated = self._mutated(calls)
             if mutated is not EVERYTHING and container is not None:
-                mutated = mutated | {container}
+                mutated = mutated | self._shared({container})
             binds = names_bound(target)
             return Effect(reads, binds, mutated if container else EVERYTHING)
         if isinstance(statement, gast.Expr):
             reads, calls, _ = _scan(statement.value)
             return Effect(reads, set(), self._mutated(calls))
         return Effect(_loads(statement), set(), set(), barrier=True)
+
+
+def sharing_classes(body: list[gast.stmt], held: Callable[[gast.expr], list[str]]) -> dict:
+    """Names that may share memory, in classes: ``a = value`` joins ``a`` with every name
+    ``held(value)`` says the value may be, view or hold (``b`` for ``b``, ``b[i]``,
+    ``b.T``, ``(b, c)``). Returns a name → its class, for names in a class of two or more.
+
+    >>> body = gast.parse("r = y[1]\\nt = r.T\\nz = y * 2").body
+    >>> def held(value):  # arithmetic makes a new array
+    ...     names = [n.id for n in walk(value) if isinstance(n, gast.Name)]
+    ...     return [] if isinstance(value, gast.BinOp) else names[:1]
+    >>> classes = sharing_classes(body, held)
+    >>> sorted(classes["t"]), "z" in classes
+    (['r', 't', 'y'], False)
+    """
+    parent: dict[str, str] = {}
+
+    def find(name: str) -> str:
+        root = name
+        while parent.setdefault(root, root) != root:
+            root = parent[root]
+        while parent[name] != root:  # compress the path
+            parent[name], name = root, parent[name]
+        return root
+
+    for statement in walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(statement, gast.Assign):
+            target = statement.targets[0]
+            targets = names_bound(target)
+            if isinstance(target, gast.Subscript):
+                targets = {_root_name(target)} - {None}  # c[i] = v: c holds v
+            sources = held(statement.value)
+        elif isinstance(statement, gast.For):  # the rows or items of what it iterates over
+            targets, sources = names_bound(statement.target), _loads(statement.iter)
+        else:
+            continue
+        for source in sources:
+            for name in targets:
+                parent[find(name)] = find(source)
+    classes: dict[str, set[str]] = {}
+    for name in list(parent):
+        classes.setdefault(find(name), set()).add(name)
+    return {name: frozenset(c) for c in classes.values() if len(c) > 1 for name in c}
 
 
 def _is_plain(node) -> bool:

@@ -49,12 +49,20 @@ import gast
 from . import runtime
 from .accumulation import merge_updates
 from .assembly import Derivative
-from .dataflow import Effects, inner_blocks, liveness, names_bound
+from .dataflow import Effects, inner_blocks, liveness, names_bound, sharing_classes
 from .folding import fold_changed, fold_in_place
 from .forward_substitution import Policy, substitute_block
 from .parse import UNRESOLVED
 from .rules import lookup
 from .seeds import fold_seeds
+from .sequences import sequence_names
+from .sharing import (
+    CONTAINER_COPIES,
+    ELEMENT_METHODS,
+    VIEW_ATTRIBUTES,
+    VIEW_FUNCTIONS,
+    VIEW_METHODS,
+)
 from .syntax import Comment, loads, walk
 from .tape_loops import iterate_tapes
 from .zero_propagation import ZeroPropagation
@@ -72,7 +80,7 @@ _PURE_BUILTINS = {
     builtins.bool,
 }
 #: runtime helpers that update their first argument (an adjoint s2sad owns) in place
-_UPDATING = {runtime.add_at, runtime.zero_at, runtime.pop_last}
+_UPDATING = {runtime.add_at, runtime.zero_at, runtime.pop_last, runtime.restore}
 _RUNTIME = {getattr(runtime, name) for name in runtime.__all__} - {runtime.scalar_seed} - _UPDATING
 _MAX_ROUNDS = 12
 
@@ -103,7 +111,13 @@ class _Optimizer:
         self.locals = names_bound(tree)
         self.inlinable = derivative.inlinable
         self.adjoints = derivative.adjoint_variables
-        self.effects = Effects(self.pure_call, self.locals, self.updates_first_argument)
+        self.sequences = sequence_names(tree.body, self.parsed, {})
+        self.effects = Effects(
+            self.pure_call,
+            self.locals,
+            self.updates_first_argument,
+            sharing_classes(tree.body, self.held),
+        )
         self.policy = Policy(self.inlinable, self.adjoints, self.adjoints)
         self.folded: dict[int, tuple] = {}  # statement → (statement, version) when folded
 
@@ -130,6 +144,43 @@ class _Optimizer:
         """``add_at(dx, ...)``, ``zero_at(dx, ...)``, ``pop_last(dx)`` change ``dx`` in place."""
         function = self.resolve(call.func)
         return any(function is helper for helper in _UPDATING)
+
+    def held(self, value: gast.expr) -> list[str]:
+        """The local names whose memory ``value`` may be, view or hold: a write into one
+        changes what the others read (``y_1 = y[1]``, then ``y[1] = tape.pop()``)."""
+        if isinstance(value, gast.Name):
+            return [value.id] if value.id in self.locals else []
+        if isinstance(value, gast.Subscript) or (
+            isinstance(value, gast.Attribute) and value.attr in VIEW_ATTRIBUTES
+        ):
+            return self.held(value.value)
+        if isinstance(value, (gast.Tuple, gast.List)):
+            return [name for element in value.elts for name in self.held(element)]
+        if isinstance(value, gast.Dict):
+            return [name for element in value.values for name in self.held(element)]
+        if isinstance(value, gast.IfExp):
+            return self.held(value.body) + self.held(value.orelse)
+        if isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Add, gast.Mult)):
+            operands = self.held(value.left) + self.held(value.right)
+            return operands if set(operands) & self.sequences else []  # [y] + [w]
+        if isinstance(value, gast.Call):
+            return self.held_by_call(value)
+        return []
+
+    def held_by_call(self, call: gast.Call) -> list[str]:
+        func = call.func
+        arguments = [name for argument in call.args for name in self.held(argument)]
+        if isinstance(func, gast.Attribute) and self.held(func.value):
+            copies_list = func.attr == "copy" and set(self.held(func.value)) & self.sequences
+            if func.attr in VIEW_METHODS or func.attr in ELEMENT_METHODS - {"pop"} or copies_list:
+                return self.held(func.value) + arguments
+            return []  # an array method's new array; a tape's pop (never written into)
+        function = self.resolve(func)
+        if any(function is f for f in (*VIEW_FUNCTIONS, *CONTAINER_COPIES)):
+            return arguments
+        if any(function is f for f in _UPDATING):  # add_at(dx, ...) is dx, updated
+            return arguments[:1]
+        return [] if self.pure_call(call) else arguments  # a helper may return its argument
 
     def pure_call(self, call: gast.Call) -> bool:
         func = call.func

@@ -1838,3 +1838,46 @@ def test_rebinding_a_global_used_by_a_helper_rebuilds_the_caller(monkeypatch):
     monkeypatch.setitem(globals(), "ACTIVATION", cube)
     assert grad(2.0) == pytest.approx(2.0 * 12.0 + 1.0)
     assert "z * z * z" in s2sad.source(uses_a_helper_that_uses_the_activation)
+
+
+# ----- the adjoint sweep puts overwritten rows back: reads of their views stay in order --
+def row_view_read_then_row_restored(x):
+    y = np.zeros((2, 2))
+    y[0] = x
+    y[1] = y[0] * x
+    y[1] *= x  # reads the row y[1] (a view) the adjoint restores twice
+    return np.sum(y)
+
+
+def row_updated_from_another_row(w):
+    y = np.zeros((2, 2))
+    y[0] = np.sin(y[0]) + w
+    y[1] -= w * y[0]
+    return np.sum(y * y)
+
+
+def row_of_an_array_of_unknown_shape(x):
+    a = np.eye(2)  # restored by a runtime call, not `a[1] = tape.pop()`
+    a[1] = a[1] * x + 1.0
+    return np.sum(a * x)
+
+
+def row_of_a_product_of_list_items(p):
+    w, b = p
+    h = w @ b
+    h[0] = h[0] * 2.0
+    return np.sum(h * b)
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_reads_of_a_view_stay_before_the_adjoint_restores_its_array(optimize):
+    x = np.array([0.3, -0.2])
+    items = [np.array([[1.0, 0.5], [0.3, -0.2]]), np.array([0.3, -0.4])]
+    for function, args in [
+        (row_view_read_then_row_restored, (x,)),
+        (row_updated_from_another_row, (0.7,)),
+        (row_of_an_array_of_unknown_shape, (x,)),
+        (row_of_a_product_of_list_items, (items,)),
+    ]:
+        gradient = s2sad.grad(function, optimize=optimize)
+        assert check_grad(function, *args, gradient=gradient) < 1e-6, function.__name__
