@@ -181,9 +181,13 @@ class _Analysis:
         changed = _changed_in_place(statement)
         if changed is not None:
             # c[i] = v or c.append(v): record (or undo) it when c was read, and c stays read,
-            # since its other parts still hold the values that were read
+            # since its other parts still hold the values that were read. The undoing
+            # writes through the name c, so c itself is read: rebinding c later must give
+            # the adjoint this array back, not the new one (c = c * 1.0 after c[i] = v
+            # read through the view c.T)
             if self.copies.get(changed, frozenset({changed})) & state.read:
                 self.plan.pushes.add(id(statement))
+                state = _State(state.read | {changed}, state.unbound)
         elif isinstance(statement, gast.Assign):
             target = statement.targets[0]
             if isinstance(target, gast.Name):

@@ -1881,3 +1881,26 @@ def test_reads_of_a_view_stay_before_the_adjoint_restores_its_array(optimize):
     ]:
         gradient = s2sad.grad(function, optimize=optimize)
         assert check_grad(function, *args, gradient=gradient) < 1e-6, function.__name__
+
+
+def row_written_through_a_transpose_then_rebound(x):
+    m = np.ones((2, 2))
+    m[1] = m.T[0] * x  # the adjoint reads m.T[0], a view of this m
+    m = m * 1.0  # a new m: the old one must still be put back
+    return np.sum(m * m)
+
+
+def slice_written_through_an_alias_then_rebound(x):
+    y = np.ones(3)
+    z = y
+    y[1:] = z[:2] * x
+    y = y * 1.0
+    return np.sum(y * y)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [row_written_through_a_transpose_then_rebound, slice_written_through_an_alias_then_rebound],
+)
+def test_the_adjoint_restores_the_array_written_not_the_name_rebound_since(function):
+    assert check_grad(function, np.array([0.3, -0.4])) < 1e-6
