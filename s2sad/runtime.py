@@ -40,6 +40,7 @@ __all__ = [
     "fold_repeats",
     "count_grad",
     "power_slope",
+    "exponent_slope",
     "scalar_seed",
     "matmul_grad_left",
     "matmul_grad_right",
@@ -109,6 +110,20 @@ def cast_like(g, like):
         parts = g if isinstance(g, dict) else {}
         return {key: cast_like(parts.get(key, 0.0), item) for key, item in like.items()}
     return g
+
+
+def exponent_slope(base, power):
+    """d(base ** exponent)/d(exponent) = power * log(base), with ``power = base ** exponent``;
+    0 where the base is 0 (the limit over positive exponents, as in JAX and autograd),
+    where ``power * log(base)`` would be ``0 * -inf``.
+
+    >>> exponent_slope(np.array([0.0, np.e]), np.array([0.0, 2.0]))
+    array([0., 2.])
+    """
+    if isinstance(base, np.ndarray) or isinstance(power, np.ndarray):
+        zero = base == 0
+        return np.where(zero, 0.0, power * np.log(np.where(zero, 1.0, base)))
+    return 0.0 * power if base == 0 else power * np.log(base)
 
 
 def power_slope(base, exponent):

@@ -521,3 +521,25 @@ def test_unused_argument_gets_zeros_of_its_shape():
 def test_integer_argument_gets_a_float_gradient():
     assert s2sad.grad(mul)(3, 4) == 4.0
     assert s2sad.grad(sum_mul)(np.arange(3), np.ones(3)).dtype == np.float64
+
+
+# ----- powers at a zero base --------------------------------------------------------------
+def power_of_an_array_at_zero(x, p):
+    return np.sum(x**p)
+
+
+def zero_to_the_power(x):
+    return 0.0**x + x
+
+
+def math_power_at_zero(x, p):
+    return math.pow(x, p) + math.pow(0.0, p) * 3.0
+
+
+def test_the_exponents_gradient_at_a_zero_base_is_zero_not_nan():
+    """d(0 ** p)/dp is taken as 0 (the limit over positive p), as JAX and autograd do."""
+    x = np.array([0.0, 0.5, 1.5])
+    assert check_grad(power_of_an_array_at_zero, x, 2.0, wrt=(0, 1)) < 1e-6
+    assert s2sad.grad(zero_to_the_power)(1.5) == 1.0
+    assert check_grad(math_power_at_zero, 0.5, 2.5, wrt=(0, 1)) < 1e-6
+    assert s2sad.grad(math_power_at_zero, wrt=(0, 1))(0.0, 2.5) == (0.0, 0.0)

@@ -27,7 +27,11 @@ unary(math.log1p, "g / (1.0 + x)")
 unary(math.fabs, "g * math.copysign(1.0, x) if x else 0.0")
 unary(math.erf, "g * 2.0 / math.sqrt(math.pi) * math.exp(-x * x)")
 binary(
-    math.pow, "g * x2 * x1 ** (x2 - 1)", "g * ans * math.log(x1)", broadcasts=False, shape="scalar"
+    math.pow,
+    "g * power_slope(x1, x2)",  # math.pow(0.0, 0.0) is constant in x1
+    "g * exponent_slope(x1, ans)",  # and math.pow(0.0, p) in p: math.log(0.0) raises
+    broadcasts=False,
+    shape="scalar",
 )
 binary(
     math.atan2,

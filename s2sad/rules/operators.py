@@ -30,7 +30,7 @@ binary([operator.add, np.add], "g", "g")
 binary([operator.sub, np.subtract], "g", "-g")
 binary([operator.mul, np.multiply], "g * x2", "g * x1")
 binary([operator.truediv, np.divide], "g / x2", "-g * x1 / (x2 * x2)")
-binary([operator.pow, np.power], _power_base, "g * ans * np.log(x1)")
+binary([operator.pow, np.power], _power_base, "g * exponent_slope(x1, ans)")
 binary([operator.mod, np.mod], "g", "-g * np.floor_divide(x1, x2)")
 binary(
     [operator.matmul, np.matmul],
