@@ -521,3 +521,79 @@ def test_unused_argument_gets_zeros_of_its_shape():
 def test_integer_argument_gets_a_float_gradient():
     assert s2sad.grad(mul)(3, 4) == 4.0
     assert s2sad.grad(sum_mul)(np.arange(3), np.ones(3)).dtype == np.float64
+
+
+# ----- clip ---------------------------------------------------------------------------------
+LOW_ROW = R.uniform(0.7, 0.9, size=(1, 4))
+HIGH_COLUMN = R.uniform(1.1, 1.3, size=(3, 1))
+
+
+def clip_bounds(x, low, high):
+    return np.sum(np.sin(3.0 * np.clip(x, low, high)))
+
+
+def clip_below(x, low):
+    return np.sum(np.sin(3.0 * np.clip(x, low, None)))
+
+
+def clip_above(x, high):
+    return np.sum(np.sin(3.0 * np.clip(x, None, high)))
+
+
+def clip_method(x, low, high):
+    return np.sum(np.sin(3.0 * x.clip(low, high))) + np.sum(x.clip(max=high) ** 2)
+
+
+@pytest.mark.parametrize(
+    "x, low, high",
+    [
+        (MAT, 0.8, 1.2),
+        (MAT, LOW_ROW, HIGH_COLUMN),
+        (VEC, 0.9, 1.1),
+        (1.1, 0.8, 1.2),
+        (0.5, 0.8, 1.2),
+    ],
+    ids=["numbers", "broadcast-arrays", "vector", "scalar-inside", "scalar-below"],
+)
+def test_clip(x, low, high):
+    assert check_grad(clip_bounds, x, low, high, wrt=(0, 1, 2)) < 1e-6
+    if isinstance(x, np.ndarray):  # a float has no .clip()
+        assert check_grad(clip_method, x, low, high, wrt=(0, 1, 2)) < 1e-6
+    assert check_grad(clip_below, x, low, wrt=(0, 1)) < 1e-6
+    assert check_grad(clip_above, x, high, wrt=(0, 1)) < 1e-6
+
+
+def clip_sum(x, low, high):
+    return np.sum(np.clip(x, low, high))
+
+
+def test_clip_inside_outside_and_at_the_bounds():
+    """Inside, g goes to x; outside, to the bound; at a bound, x and the bound share it, as
+    in np.clip's definition np.minimum(np.maximum(x, low), high) and np.maximum's ties."""
+    x = np.array([-1.0, 0.0, 0.5, 1.0, 2.0])
+    dx, dlow, dhigh = s2sad.grad(clip_sum, wrt=(0, 1, 2))(x, 0.0, 1.0)
+    assert np.array_equal(dx, [0.0, 0.5, 1.0, 0.5, 0.0])
+    assert (dlow, dhigh) == (1.5, 1.5)
+    dx, dlow, dhigh = s2sad.grad(clip_sum, wrt=(0, 1, 2))(x, np.zeros(5), np.ones(5))
+    assert np.array_equal(dlow, [1.0, 0.5, 0.0, 0.0, 0.0])
+    assert np.array_equal(dhigh, [0.0, 0.0, 0.0, 0.5, 1.0])
+    dx, dlow = s2sad.grad(clip_below_sum, wrt=(0, 1))(x, 0.0)
+    assert np.array_equal(dx, [0.0, 0.5, 1.0, 1.0, 1.0]) and dlow == 1.5
+    dx, dhigh = s2sad.grad(clip_above_sum, wrt=(0, 1))(x, 1.0)
+    assert np.array_equal(dx, [1.0, 1.0, 1.0, 0.5, 0.0]) and dhigh == 1.5
+
+
+def clip_below_sum(x, low):
+    return np.sum(np.clip(x, low, None))
+
+
+def clip_above_sum(x, high):
+    return np.sum(x.clip(max=high))
+
+
+@pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.1.0", reason="min= is NumPy 2.1")
+def test_clip_with_numpy_2_keywords():
+    def clip_keywords(x, low, high):
+        return np.sum(np.sin(3.0 * np.clip(x, min=low, max=high)))
+
+    assert check_grad(clip_keywords, MAT, LOW_ROW, HIGH_COLUMN, wrt=(0, 1, 2)) < 1e-6

@@ -3,7 +3,8 @@
 Binary ufuncs un-broadcast their contributions (the transformer drops the un-broadcast
 where it can prove the shapes equal). Reductions put the reduced axes back with
 ``np.expand_dims`` / ``expand_reduced``. Ties in ``max``/``min``/``maximum``/``minimum``
-share the gradient equally between the tied elements (as JAX and autograd do).
+share the gradient equally between the tied elements (as JAX and autograd do), and so do
+``np.clip``'s ties with its bounds.
 """
 
 import gast
@@ -86,6 +87,51 @@ defvjp(
     shape="elementwise",
     x1="np.where(condition, g, 0.0)",
     x2="np.where(condition, 0.0, g)",
+)
+
+
+def _clip(role: str):
+    """clip's derivative for ``a`` or for its lower or upper bound: that of
+    ``np.minimum(np.maximum(a, low), high)``, so ``a`` at a bound shares ``g`` with it."""
+
+    def template(args: BoundArguments) -> str:
+        # np.clip's bounds are a_min/a_max (or min/max, NumPy 2.1), the method's min/max
+        low, high = (
+            next((n for n in names if n in args and not args.is_none(n)), None)
+            for names in (("a_min", "min"), ("a_max", "max"))
+        )
+        if role == "a" and high is None:
+            return f"g * np.where(a == {low}, 0.5, a > {low})" if low else "g"
+        if role == "a" and low is None:
+            return f"g * np.where(a == {high}, 0.5, a < {high})"
+        if role == "low" and high is None:
+            return f"g * np.where(a == {low}, 0.5, {low} > a)"
+        if role == "high" and low is None:
+            return f"g * np.where(a == {high}, 0.5, {high} < a)"
+        return f"clip_grad(g, a, {low}, {high}, {role!r})"
+
+    return template
+
+
+defvjp(
+    np.clip,
+    "a, a_min=None, a_max=None, *, min=None, max=None",
+    unbroadcast=("a", "a_min", "a_max", "min", "max"),
+    shape="elementwise",
+    a=_clip("a"),
+    a_min=_clip("low"),
+    min=_clip("low"),
+    a_max=_clip("high"),
+    max=_clip("high"),
+)
+method(
+    "clip",
+    "a, min=None, max=None",
+    unbroadcast=("a", "min", "max"),
+    shape="elementwise",
+    a=_clip("a"),
+    min=_clip("low"),
+    max=_clip("high"),
 )
 
 
