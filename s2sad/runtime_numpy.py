@@ -5,6 +5,8 @@ Each takes the adjoint ``g`` of the function's result and the function's argumen
 result, where that saves work), never changes them, and returns a new array:
 
 >>> import numpy as np
+>>> prod_grad(1.0, np.array([2.0, 0.0, 5.0]), None, False)  # right where a is 0
+array([ 0., 10.,  0.])
 >>> clip_grad(1.0, np.array([-1.0, 0.0, 0.5]), 0.0, 1.0, "a")  # a tie splits g
 array([0. , 0.5, 1. ])
 """
@@ -13,9 +15,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from .runtime import expand_reduced
+
 __all__ = [
     "clip_grad",
+    "prod_grad",
+    "std_grad",
 ]
+
+
+def _axes(axis, ndim: int) -> tuple:
+    """``axis`` (None, an int or a tuple, maybe negative) as sorted non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(sorted(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,))))
+
+
+def _float(g):
+    """The dtype a gradient array made from ``g`` has (at least float64's kind)."""
+    return np.result_type(g, np.float64)
 
 
 # ----- elementwise and reductions -------------------------------------------------------------
@@ -32,3 +50,35 @@ def clip_grad(g, a, a_min, a_max, wrt):
         return g * upper * np.where(a == a_min, 0.5, a_min > a)
     lower = 1.0 if a_min is None else np.where(a == a_min, 0.5, a > a_min)
     return g * upper * lower
+
+
+def prod_grad(g, a, axis, keepdims):
+    """The adjoint of ``a`` in ``np.prod(a, axis)``: ``g`` times the product of the other
+    elements of each reduced group, from products of the elements before and after each
+    one, so it is exact where ``a`` holds zeros (``g * ans / a`` is not)."""
+    a = np.asarray(a)
+    reduced = _axes(axis, a.ndim)
+    order = [i for i in range(a.ndim) if i not in reduced] + list(reduced)
+    moved = np.transpose(a, order)
+    groups = moved.reshape(moved.shape[: a.ndim - len(reduced)] + (-1,))
+    before = np.ones_like(groups)
+    before[..., 1:] = np.cumprod(groups[..., :-1], axis=-1)
+    after = np.ones_like(groups)
+    after[..., :-1] = np.cumprod(groups[..., :0:-1], axis=-1)[..., ::-1]
+    others = np.transpose((before * after).reshape(moved.shape), np.argsort(order))
+    return expand_reduced(g, a, axis, keepdims) * others
+
+
+def std_grad(g, a, ans, axis, ddof, keepdims):
+    """The adjoint of ``a`` in ``np.std(a, axis, ddof=ddof)``: 0 where the deviation is 0
+    (all the elements reduced together are equal), as for a norm at 0."""
+    a = np.asarray(a)
+    count = a.size / max(np.size(ans), 1) - ddof
+    std = expand_reduced(ans, a, axis, keepdims)
+    scale = np.divide(
+        expand_reduced(g, a, axis, keepdims),
+        std * count,
+        out=np.zeros(np.shape(std), _float(g)),
+        where=std != 0,
+    )
+    return scale * (a - np.mean(a, axis=axis, keepdims=True))

@@ -597,3 +597,113 @@ def test_clip_with_numpy_2_keywords():
         return np.sum(np.sin(3.0 * np.clip(x, min=low, max=high)))
 
     assert check_grad(clip_keywords, MAT, LOW_ROW, HIGH_COLUMN, wrt=(0, 1, 2)) < 1e-6
+
+
+# ----- prod ---------------------------------------------------------------------------------
+def prod_all(x):
+    return np.prod(x)
+
+
+def prod_axis0(x):
+    return np.sum(np.prod(x, axis=0) * VEC)
+
+
+def prod_negative_axis_keepdims(x):
+    return np.sum(np.prod(x, axis=-1, keepdims=True) * COL)
+
+
+def prod_tuple_axis(x):
+    return np.prod(x * 0.8, axis=(0, 1))
+
+
+def prod_method(x):
+    return np.sum(x.prod(axis=1) ** 2) + x.prod()
+
+
+def with_zeros(*places):
+    x = MAT.copy()
+    for place in places:
+        x[place] = 0.0
+    return x
+
+
+@pytest.mark.parametrize(
+    "x",
+    [MAT, with_zeros((1, 2)), with_zeros((1, 2), (1, 3)), with_zeros((0, 2), (1, 2))],
+    ids=["no-zero", "one-zero", "two-zeros-in-a-row", "two-zeros-in-a-column"],
+)
+@pytest.mark.parametrize(
+    "f",
+    [prod_all, prod_axis0, prod_negative_axis_keepdims, prod_tuple_axis, prod_method],
+    ids=lambda f: f.__name__,
+)
+def test_prod(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def test_prod_with_zeros_is_the_product_of_the_others():
+    grad = s2sad.grad(prod_all)
+    assert np.array_equal(grad(np.array([2.0, 0.0, 5.0])), [0.0, 10.0, 0.0])
+    assert np.array_equal(grad(np.array([2.0, 0.0, 0.0, 5.0])), np.zeros(4))
+    rows = s2sad.grad(prod_axis0)(np.array([[2.0, 0.0, 3.0, 0.0], [4.0, 5.0, 0.0, 0.0]]))
+    assert np.array_equal(rows, [[4.0, 5.0, 0.0, 0.0], [2.0, 0.0, 3.0, 0.0]] * VEC)
+
+
+# ----- var and std --------------------------------------------------------------------------
+def var_all(x):
+    return np.var(x)
+
+
+def var_axis0(x):
+    return np.sum(np.var(x, axis=0) * VEC)
+
+
+def var_negative_axis_keepdims(x):
+    return np.sum(np.var(x, axis=-1, keepdims=True) * COL)
+
+
+def var_ddof(x):
+    return np.sum(np.var(x, axis=1, ddof=1) ** 2) + np.var(x, axis=(0, 1), ddof=1)
+
+
+def var_method(x):
+    return x.var(axis=0, ddof=1).sum() + x.var()
+
+
+def std_all(x):
+    return np.std(x)
+
+
+def std_axis0_ddof(x):
+    return np.sum(np.std(x, axis=0, ddof=1) * VEC)
+
+
+def std_keepdims(x):
+    return np.sum(np.std(x, axis=1, keepdims=True) * COL) + np.std(x, keepdims=True)[0, 0]
+
+
+def std_method(x):
+    return np.sum(x.std(-1) ** 3) + x.std(ddof=1)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [var_all, var_axis0, var_negative_axis_keepdims, var_ddof, var_method]
+    + [std_all, std_axis0_ddof, std_keepdims, std_method],
+    ids=lambda f: f.__name__,
+)
+def test_var_and_std(f):
+    assert check_grad(f, MAT) < 1e-6
+
+
+def std_rows(x):
+    return np.sum(np.std(x, axis=1) * np.arange(1.0, 4.0))
+
+
+def test_std_of_equal_elements_has_gradient_zero():
+    x = np.array([[1.0, 1.0, 1.0, 1.0], [1.0, 2.0, 4.0, 3.0], [0.5, 0.5, 0.5, 0.5]])
+    dx = s2sad.grad(std_rows)(x)
+    assert np.array_equal(dx[0], np.zeros(4)) and np.array_equal(dx[2], np.zeros(4))
+    assert not np.array_equal(dx[1], np.zeros(4))
+    assert check_grad(std_rows, x) < 1e-6  # central differences of |h| give 0 there too
+    assert np.array_equal(s2sad.grad(std_all)(np.full((2, 2), 3.0)), np.zeros((2, 2)))

@@ -4,7 +4,7 @@ Binary ufuncs un-broadcast their contributions (the transformer drops the un-bro
 where it can prove the shapes equal). Reductions put the reduced axes back with
 ``np.expand_dims`` / ``expand_reduced``. Ties in ``max``/``min``/``maximum``/``minimum``
 share the gradient equally between the tied elements (as JAX and autograd do), and so do
-``np.clip``'s ties with its bounds.
+``np.clip``'s ties with its bounds. ``np.prod`` is exact where the input has zeros.
 """
 
 import gast
@@ -64,6 +64,28 @@ def _reduced(args: BoundArguments) -> str | None:
     return "scalar" if args.is_none("axis") and not args.constant("keepdims", True) else None
 
 
+def _int_axis(args: BoundArguments) -> bool:
+    """Whether the call's ``axis`` is one int, spelt out (not None, a tuple, a variable)."""
+    axis = args.constant("axis")
+    return isinstance(axis, int) and not isinstance(axis, bool)
+
+
+def _var(args: BoundArguments) -> str:
+    """``g * 2 (a - mean) / (n - ddof)``, with ``g`` put back in the reduced axes' places."""
+    keepdims = args.constant("keepdims") if args.is_constant("keepdims") else None
+    if args.is_none("axis"):
+        spread, centred, count = "g", "a - np.mean(a)", "np.size(a)"
+    else:
+        spread = "expand_reduced(g, a, axis, keepdims)"  # axis may be a name for None
+        if keepdims is not None and not isinstance(args["axis"], gast.Name):
+            spread = "g" if keepdims else "np.expand_dims(g, axis)"
+        centred = "a - np.mean(a, axis, keepdims=True)"
+        count = "np.shape(a)[axis]" if _int_axis(args) else "(np.size(a) / np.size(ans))"
+    if not (args.is_constant("ddof") and args.constant("ddof") == 0):
+        count = f"({count} - ddof)"
+    return f"{spread} * 2.0 * ({centred}) / {count}"
+
+
 _EXTREMUM = "extremum_grad(g, a, ans, axis, keepdims)"
 for _name in ("sum", "mean"):
     _vjp = _sum if _name == "sum" else _mean
@@ -74,6 +96,16 @@ defvjp(
 )
 method("max", "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM)
 method("min", "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM)
+# keepdims and ddof follow out= in NumPy's order of parameters: they are taken by keyword
+_KEEPDIMS = "a, axis=None, dtype=None, *, keepdims=False"
+_DDOF = "a, axis=None, dtype=None, *, ddof=0, keepdims=False"
+for _name, _signature, _vjp in (
+    ("prod", _KEEPDIMS, "prod_grad(g, a, axis, keepdims)"),
+    ("var", _DDOF, _var),
+    ("std", _DDOF, "std_grad(g, a, ans, axis, ddof, keepdims)"),
+):
+    defvjp(getattr(np, _name), _signature, shape=_reduced, a=_vjp)
+    method(_name, _signature, shape=_reduced, a=_vjp)
 
 # ----- products --------------------------------------------------------------------------
 defvjp(np.dot, "a, b", a=dot_left, b=dot_right)
