@@ -21,6 +21,7 @@ __all__ = [
     "clip_grad",
     "prod_grad",
     "std_grad",
+    "sort_grad",
 ]
 
 
@@ -82,3 +83,15 @@ def std_grad(g, a, ans, axis, ddof, keepdims):
         where=std != 0,
     )
     return scale * (a - np.mean(a, axis=axis, keepdims=True))
+
+
+def sort_grad(g, a, axis):
+    """The adjoint of ``a`` in ``np.sort(a, axis)``: each element gets the gradient of the
+    place it is sorted to; equal elements take their places in order (a stable sort)."""
+    a = np.asarray(a)
+    grad = np.zeros(a.shape, _float(g))
+    if axis is None:
+        grad.reshape(-1)[np.argsort(a, axis=None, kind="stable")] = g
+        return grad
+    np.put_along_axis(grad, np.argsort(a, axis=axis, kind="stable"), g, axis)
+    return grad

@@ -649,6 +649,49 @@ def test_prod_with_zeros_is_the_product_of_the_others():
     assert np.array_equal(rows, [[4.0, 5.0, 0.0, 0.0], [2.0, 0.0, 3.0, 0.0]] * VEC)
 
 
+# ----- cumsum -------------------------------------------------------------------------------
+def weighted(y):
+    """A scalar that depends on every element of ``y`` differently (so a gradient put in the
+    wrong place, or scaled, is caught)."""
+    return np.sum(np.sin(y) * np.cos(np.arange(np.size(y)).reshape(np.shape(y))))
+
+
+def cumsum_flattened(x):
+    return weighted(np.cumsum(x))
+
+
+def cumsum_axis0(x):
+    return weighted(np.cumsum(x, axis=0))
+
+
+def cumsum_negative_axis(x):
+    return weighted(np.cumsum(x, axis=-1))
+
+
+def cumsum_method(x):
+    return weighted(x.cumsum()) + weighted(x.cumsum(0))
+
+
+@pytest.mark.parametrize("x", [VEC, MAT, R.uniform(size=(2, 3, 4))], ids=["1d", "2d", "3d"])
+@pytest.mark.parametrize(
+    "f",
+    [cumsum_flattened, cumsum_axis0, cumsum_negative_axis, cumsum_method],
+    ids=lambda f: f.__name__,
+)
+def test_cumsum(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def test_cumsum_without_axis_flattens():
+    def total_of_running_sums(x):
+        return np.sum(np.cumsum(x))
+
+    # the k-th element (in C order) is in the running sums from k on: n - k of them
+    assert np.array_equal(
+        s2sad.grad(total_of_running_sums)(MAT), np.arange(12.0, 0, -1).reshape(3, 4)
+    )
+
+
 # ----- var and std --------------------------------------------------------------------------
 def var_all(x):
     return np.var(x)
@@ -707,3 +750,43 @@ def test_std_of_equal_elements_has_gradient_zero():
     assert not np.array_equal(dx[1], np.zeros(4))
     assert check_grad(std_rows, x) < 1e-6  # central differences of |h| give 0 there too
     assert np.array_equal(s2sad.grad(std_all)(np.full((2, 2), 3.0)), np.zeros((2, 2)))
+
+
+# ----- sort ---------------------------------------------------------------------------------
+def sort_last_axis(x):
+    return weighted(np.sort(x))
+
+
+def sort_axis0(x):
+    return weighted(np.sort(x, axis=0))
+
+
+def sort_flattened(x):
+    return weighted(np.sort(x, axis=None))
+
+
+@pytest.mark.parametrize("x", [VEC, MAT], ids=["vector", "matrix"])
+@pytest.mark.parametrize(
+    "f", [sort_last_axis, sort_axis0, sort_flattened], ids=lambda f: f.__name__
+)
+def test_sort(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def sort_ranked(x):
+    return np.sum(np.sort(x) * np.arange(1.0, 5.0))
+
+
+def sort_in_place_method(x):
+    y = x * 1.0
+    y.sort()
+    return np.sum(y * np.arange(1.0, 5.0))
+
+
+def test_sort_hands_each_element_the_gradient_of_its_place():
+    # [2, 1, 2, 0] sorts to [0, 1, 2, 2]; the equal 2s keep their order (a stable sort)
+    assert np.array_equal(
+        s2sad.grad(sort_ranked)(np.array([2.0, 1.0, 2.0, 0.0])), [3.0, 2.0, 4.0, 1.0]
+    )
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="in place"):
+        s2sad.grad(sort_in_place_method)(VEC)  # the method changes y: still refused

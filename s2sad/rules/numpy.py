@@ -4,7 +4,8 @@ Binary ufuncs un-broadcast their contributions (the transformer drops the un-bro
 where it can prove the shapes equal). Reductions put the reduced axes back with
 ``np.expand_dims`` / ``expand_reduced``. Ties in ``max``/``min``/``maximum``/``minimum``
 share the gradient equally between the tied elements (as JAX and autograd do), and so do
-``np.clip``'s ties with its bounds. ``np.prod`` is exact where the input has zeros.
+``np.clip``'s ties with its bounds. ``np.prod`` is exact where the input has zeros; equal
+elements in ``np.sort`` take the gradients of their places in order (a stable sort).
 """
 
 import gast
@@ -106,6 +107,26 @@ for _name, _signature, _vjp in (
 ):
     defvjp(getattr(np, _name), _signature, shape=_reduced, a=_vjp)
     method(_name, _signature, shape=_reduced, a=_vjp)
+
+
+# ----- along an axis ---------------------------------------------------------------------
+def _along(args: BoundArguments) -> str | None:
+    """np.cumsum and np.sort along an int axis keep the shape of ``a`` (None flattens it)."""
+    return "elementwise" if _int_axis(args) else None
+
+
+def _cumsum(args: BoundArguments) -> str:
+    """The sums of ``g`` from each position to the end: a cumulative sum, reversed."""
+    if args.is_none("axis"):  # a flattened: so is g
+        reversed_sums = "np.cumsum(g[::-1])[::-1]"
+        return reversed_sums if args.ndim("a") == 1 else f"np.reshape({reversed_sums}, np.shape(a))"
+    reversed_sums = "np.flip(np.cumsum(np.flip(g, axis), axis), axis)"
+    return reversed_sums if _along(args) else f"np.reshape({reversed_sums}, np.shape(a))"
+
+
+defvjp(np.cumsum, "a, axis=None, dtype=None", shape=_along, a=_cumsum)
+method("cumsum", "a, axis=None, dtype=None", shape=_along, a=_cumsum)
+defvjp(np.sort, "a, axis=-1, kind=None, order=None", shape=_along, a="sort_grad(g, a, axis)")
 
 # ----- products --------------------------------------------------------------------------
 defvjp(np.dot, "a, b", a=dot_left, b=dot_right)
