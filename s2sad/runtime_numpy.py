@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .runtime import expand_reduced
+from .runtime import expand_reduced, unbroadcast
 
 __all__ = [
     "clip_grad",
     "prod_grad",
     "std_grad",
     "sort_grad",
+    "tile_grad",
+    "repeated_grad",
+    "diagonal_grad",
+    "trace_grad",
+    "inner_grad_left",
+    "inner_grad_right",
 ]
 
 
@@ -95,3 +101,72 @@ def sort_grad(g, a, axis):
         return grad
     np.put_along_axis(grad, np.argsort(a, axis=axis, kind="stable"), g, axis)
     return grad
+
+
+# ----- repetition and diagonals ---------------------------------------------------------------
+def tile_grad(g, a, reps):
+    """The adjoint of ``a`` in ``np.tile(a, reps)``: the copies of ``a`` summed."""
+    shape = np.shape(a)
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    ndim = max(len(reps), len(shape))
+    reps = (1,) * (ndim - len(reps)) + reps
+    padded = (1,) * (ndim - len(shape)) + shape
+    split = np.reshape(g, [n for pair in zip(reps, padded) for n in pair])
+    return np.reshape(np.sum(split, axis=tuple(range(0, 2 * ndim, 2))), shape)
+
+
+def repeated_grad(g, a, repeats, axis):
+    """The adjoint of ``a`` in ``np.repeat(a, repeats, axis)``: the repeats summed (over
+    the flattened ``a`` when ``axis`` is None)."""
+    shape = np.shape(a)
+    if axis is None:
+        g, axis, length = np.ravel(g), 0, int(np.prod(shape))
+    else:
+        length = shape[axis]
+    g = np.moveaxis(g, axis, 0)
+    if np.ndim(repeats) == 0:
+        summed = np.sum(np.reshape(g, (length, int(repeats)) + g.shape[1:]), axis=1)
+    else:  # a count for each element
+        summed = np.zeros((length,) + g.shape[1:], _float(g))
+        np.add.at(summed, np.repeat(np.arange(length), repeats), g)
+    return np.reshape(np.moveaxis(summed, 0, axis), shape)
+
+
+def diagonal_grad(g, a, offset, axis1, axis2):
+    """The adjoint of ``a`` in ``np.diagonal(a, offset, axis1, axis2)`` (and of a 2-D ``a``
+    in ``np.diag(a, offset)``): ``g`` on that diagonal, zeros elsewhere."""
+    shape = np.shape(a)
+    grad = np.zeros(shape, _float(g))
+    steps = np.arange(np.shape(g)[-1])
+    rows, cols = steps + max(-offset, 0), steps + max(offset, 0)
+    np.moveaxis(grad, (axis1 % len(shape), axis2 % len(shape)), (-2, -1))[..., rows, cols] = g
+    return grad
+
+
+def trace_grad(g, a, offset, axis1, axis2):
+    """The adjoint of ``a`` in ``np.trace(a, offset, axis1, axis2)``: ``g`` on the diagonal."""
+    shape = np.shape(a)
+    first, second = axis1 % len(shape), axis2 % len(shape)
+    eye = np.eye(shape[first], shape[second], offset)
+    if first > second:
+        eye = eye.T
+    low, high = sorted((first, second))
+    others = tuple(i for i in range(len(shape)) if i not in (low, high))
+    return np.expand_dims(g, (low, high)) * np.expand_dims(eye, others)
+
+
+# ----- products -------------------------------------------------------------------------------
+def inner_grad_left(g, a, b):
+    """The adjoint of ``a`` in ``np.inner(a, b)`` (a sum over the last axes of both)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    result_axes = range(np.ndim(a) - 1, np.ndim(g))
+    return np.tensordot(g, b, axes=(list(result_axes), list(range(np.ndim(b) - 1))))
+
+
+def inner_grad_right(g, a, b):
+    """The adjoint of ``b`` in ``np.inner(a, b)``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    leading = list(range(np.ndim(a) - 1))
+    return np.tensordot(g, a, axes=(leading, leading))

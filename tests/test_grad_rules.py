@@ -692,6 +692,195 @@ def test_cumsum_without_axis_flattens():
     )
 
 
+# ----- products, traces and diagonals -------------------------------------------------------
+def outer_product(a, b):
+    return weighted(np.outer(a, b))
+
+
+def inner_product(a, b):
+    return weighted(np.inner(a, b))
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [(VEC, VEC2[:3]), (MAT, COL), (1.5, VEC)],
+    ids=["vectors", "flattened-matrices", "number-vector"],
+)
+def test_outer(a, b):
+    assert check_grad(outer_product, a, b, wrt=(0, 1)) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [(VEC, VEC2), (MAT, MAT2), (VEC, MAT), (MAT, VEC), (2.0, MAT)],
+    ids=["vectors", "matrices", "vector-matrix", "matrix-vector", "number-matrix"],
+)
+def test_inner(a, b):
+    assert check_grad(inner_product, a, b, wrt=(0, 1)) < 1e-6
+
+
+def inner_of_vectors(a, b):
+    return np.inner(a, b)
+
+
+def test_inner_of_vectors_is_their_dot_product():
+    dx, dy = s2sad.grad(inner_of_vectors, wrt=(0, 1))(VEC, VEC2)
+    assert np.allclose(dx, VEC2) and np.allclose(dy, VEC)
+
+
+def trace_square(x):
+    return np.trace(x @ x.T)
+
+
+def trace_offsets(x):
+    return np.trace(x, 1) + 2.0 * np.trace(x, offset=-1) + x.trace() ** 2
+
+
+def trace_stacked(x):
+    return weighted(np.trace(x, axis1=1, axis2=2)) + weighted(np.trace(x, 1, 2, 0))
+
+
+def diag_of_vector(v):
+    return np.sum(np.diag(v) * SQ) + np.sum(np.diag(v, 1) * np.arange(25.0).reshape(5, 5))
+
+
+def diag_of_matrix(x):
+    return weighted(np.diag(x)) + weighted(np.diag(x, 1)) + weighted(np.diag(x, k=-1))
+
+
+def diagonal_of_matrix(x):
+    return weighted(np.diagonal(x, 1)) + weighted(x.diagonal())
+
+
+def diagonal_of_stack(x):
+    return weighted(np.diagonal(x, 0, 2, 1)) + weighted(x.diagonal(-1, 0, 2))
+
+
+@pytest.mark.parametrize(
+    "f, x",
+    [
+        (trace_square, MAT),
+        (trace_offsets, MAT),
+        (trace_offsets, SQ),
+        (trace_stacked, R.uniform(size=(2, 3, 4))),
+        (diag_of_vector, VEC),
+        (diag_of_matrix, MAT),
+        (diag_of_matrix, MAT.T),
+        (diagonal_of_matrix, MAT),
+        (diagonal_of_stack, R.uniform(size=(2, 3, 4))),
+    ],
+    ids=lambda v: getattr(v, "__name__", str(np.shape(v))),
+)
+def test_traces_and_diagonals(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def test_diag_puts_the_gradient_on_the_diagonal():
+    def diagonal_sum(x):
+        return np.sum(np.diag(x, 1))
+
+    assert np.array_equal(s2sad.grad(diagonal_sum)(MAT), np.eye(3, 4, 1))
+    assert np.array_equal(
+        s2sad.grad(trace_offsets)(np.zeros((3, 3))), np.eye(3, k=1) + 2.0 * np.eye(3, k=-1)
+    )
+
+
+# ----- tile, repeat, flips ------------------------------------------------------------------
+def tile_int(x):
+    return weighted(np.tile(x, 2))
+
+
+def tile_tuple(x):
+    return weighted(np.tile(x, (2, 1)))
+
+
+def tile_more_reps_than_dimensions(x):
+    return weighted(np.tile(x, (2, 1, 3)))
+
+
+def repeat_flattened(x):
+    return weighted(np.repeat(x, 2))
+
+
+def repeat_axis(x):
+    return weighted(np.repeat(x, 3, axis=0))
+
+
+def repeat_negative_axis(x):
+    return weighted(np.repeat(x, 2, axis=-1))
+
+
+def repeat_counts(x):
+    return weighted(np.repeat(x, [1, 0, 2], axis=0))
+
+
+def repeat_method(x):
+    return weighted(x.repeat(2)) + weighted(x.repeat(2, axis=0))
+
+
+def flips(x):
+    return weighted(np.flip(x)) + weighted(np.flip(x, axis=0)) + weighted(np.flip(x, -1) ** 2)
+
+
+def flips_2d(x):
+    return weighted(np.fliplr(x)) + weighted(np.flipud(x) ** 2)
+
+
+def rotations_and_rolls(x):
+    rotated = weighted(np.rot90(x)) + weighted(np.rot90(x, 3, (1, 0)))
+    return rotated + weighted(np.roll(x, 2)) + weighted(np.roll(x, (1, -2), axis=(0, 1)))
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        tile_int,
+        tile_tuple,
+        tile_more_reps_than_dimensions,
+        repeat_flattened,
+        repeat_axis,
+        repeat_negative_axis,
+        repeat_counts,
+        repeat_method,
+        flips,
+        flips_2d,
+        rotations_and_rolls,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_tile_repeat_and_flips(f):
+    assert check_grad(f, MAT) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "f", [tile_int, tile_tuple, repeat_flattened, flips], ids=lambda f: f.__name__
+)
+def test_tile_repeat_and_flips_of_vectors(f):
+    assert check_grad(f, VEC) < 1e-6
+
+
+def write_into_a_rotated_view(x):
+    y = x * 1.0
+    r = np.rot90(y)
+    r *= 2.0  # changes y too
+    return np.sum(y * x)
+
+
+def write_into_a_flipped_view(x):
+    y = x * 1.0
+    r = np.fliplr(y)
+    r[0] = x[0] * 3.0  # changes y's first row too
+    return np.sum(y * x)
+
+
+@pytest.mark.parametrize(
+    "f", [write_into_a_rotated_view, write_into_a_flipped_view], ids=lambda f: f.__name__
+)
+def test_the_views_these_rules_differentiate_are_still_views(f):
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="shares memory"):
+        s2sad.grad(f)(MAT)
+
+
 # ----- var and std --------------------------------------------------------------------------
 def var_all(x):
     return np.var(x)

@@ -132,6 +132,31 @@ defvjp(np.sort, "a, axis=-1, kind=None, order=None", shape=_along, a="sort_grad(
 defvjp(np.dot, "a, b", a=dot_left, b=dot_right)
 method("dot", "a, b", a=dot_left, b=dot_right)
 
+
+def _vectors(args: BoundArguments) -> bool:
+    return args.ndim("a") == 1 and args.ndim("b") == 1
+
+
+def _outer(flat: str, vectors: str):
+    def template(args: BoundArguments) -> str:
+        return vectors if _vectors(args) else flat
+
+    return template
+
+
+defvjp(
+    np.outer,
+    "a, b",
+    a=_outer("np.reshape(g @ np.ravel(b), np.shape(a))", "g @ b"),
+    b=_outer("np.reshape(np.ravel(a) @ g, np.shape(b))", "a @ g"),
+)
+defvjp(
+    np.inner,
+    "a, b, /",
+    a=_outer("inner_grad_left(g, a, b)", "g * b"),
+    b=_outer("inner_grad_right(g, a, b)", "g * a"),
+)
+
 # ----- selection -------------------------------------------------------------------------
 defvjp(
     np.where,
@@ -235,6 +260,52 @@ method("astype", "a, dtype, order='K', casting='unsafe', subok=True, copy=True",
 defvjp(np.copy, "a, order='K'", a="g")
 defvjp(np.broadcast_to, "array, shape, subok=False", array="unbroadcast(g, array)")
 attribute("real", "g", shape="elementwise")
+
+
+# ----- rearranging: flips, rotations, repetitions, diagonals ------------------------------
+def _flipped(args: BoundArguments) -> str | None:
+    return "elementwise" if args.is_constant("axis") else None  # None: every axis
+
+
+defvjp(np.flip, "m, axis=None", shape=_flipped, m="np.flip(g, axis)")
+defvjp(np.fliplr, "m", shape="elementwise", m="np.fliplr(g)")
+defvjp(np.flipud, "m", shape="elementwise", m="np.flipud(g)")
+defvjp(np.rot90, "m, k=1, axes=(0, 1)", m="np.rot90(g, -k, axes)")
+
+
+def _roll(args: BoundArguments) -> str:
+    shift = "-shift" if args.is_constant("shift") else "np.negative(shift)"  # or a tuple
+    return f"np.roll(g, {shift}, axis)"
+
+
+defvjp(np.roll, "a, shift, axis=None", a=_roll)
+defvjp(np.tile, "A, reps", A="tile_grad(g, A, reps)")
+defvjp(np.repeat, "a, repeats, axis=None", a="repeated_grad(g, a, repeats, axis)")
+method("repeat", "a, repeats, axis=None", a="repeated_grad(g, a, repeats, axis)")
+
+
+def _diag(args: BoundArguments) -> str:
+    """np.diag makes a matrix of a vector (its adjoint reads the diagonal back) and takes
+    the diagonal of a matrix (its adjoint puts g on the diagonal)."""
+    if args.ndim("v") == 1:
+        return "np.diagonal(g, k)"
+    if args.ndim("v") == 2:
+        return "diagonal_grad(g, v, k, 0, 1)"
+    return "np.diagonal(g, k) if np.ndim(v) == 1 else diagonal_grad(g, v, k, 0, 1)"
+
+
+def _trace(args: BoundArguments) -> str:
+    if args.ndim("a") == 2 and (args.constant("axis1"), args.constant("axis2")) == (0, 1):
+        return "g * np.eye(*np.shape(a), offset)"
+    return "trace_grad(g, a, offset, axis1, axis2)"
+
+
+_DIAGONAL = "diagonal_grad(g, a, offset, axis1, axis2)"
+defvjp(np.diag, "v, k=0", v=_diag)
+defvjp(np.diagonal, "a, offset=0, axis1=0, axis2=1", a=_DIAGONAL)
+method("diagonal", "a, offset=0, axis1=0, axis2=1", a=_DIAGONAL)
+defvjp(np.trace, "a, offset=0, axis1=0, axis2=1, dtype=None", a=_trace)
+method("trace", "a, offset=0, axis1=0, axis2=1, dtype=None", a=_trace)
 
 # ----- things that carry no gradient ----------------------------------------------------
 attribute("shape", None)
