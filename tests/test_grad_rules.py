@@ -979,3 +979,122 @@ def test_sort_hands_each_element_the_gradient_of_its_place():
     )
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="in place"):
         s2sad.grad(sort_in_place_method)(VEC)  # the method changes y: still refused
+
+
+# ----- logaddexp ----------------------------------------------------------------------------
+def log_add_exp(x, y):
+    return np.sum(np.logaddexp(x, y) ** 2 + np.logaddexp2(2.0 * x, y))
+
+
+@pytest.mark.parametrize("shapes", ["same", "scalar-vector", "matrix-row", "matrix-column"])
+def test_logaddexp(shapes):
+    x, y = BROADCASTS[shapes]
+    assert check_grad(log_add_exp, x, y, wrt=(0, 1)) < 1e-6
+
+
+# ----- np.linalg ----------------------------------------------------------------------------
+WELL = SQ + 4.0 * np.eye(4)  # well conditioned
+STACK = R.uniform(0.5, 1.5, size=(2, 4, 4)) + 4.0 * np.eye(4)
+
+
+def norm_default(x):
+    return np.linalg.norm(x)
+
+
+def norm_axis(x):
+    return np.sum(np.linalg.norm(x, axis=1) * np.arange(1.0, 4.0))
+
+
+def norm_axis_keepdims(x):
+    return np.sum(np.linalg.norm(x, axis=-2, keepdims=True) ** 3 * ROW)
+
+
+def norm_orders(x):
+    return (
+        np.linalg.norm(x, 1)
+        + np.linalg.norm(x, np.inf)
+        + np.linalg.norm(x, 3)
+        + np.linalg.norm(x, -np.inf)
+    )
+
+
+def norm_frobenius(x):
+    return np.linalg.norm(x, "fro") + np.sum(np.linalg.norm(x[None] * 2.0, axis=(1, 2)))
+
+
+@pytest.mark.parametrize(
+    "f, x",
+    [
+        (norm_default, VEC),
+        (norm_default, MAT),
+        (norm_default, R.uniform(size=(2, 3, 4))),
+        (norm_axis, MAT),
+        (norm_axis_keepdims, MAT),
+        (norm_orders, VEC - 1.0),
+        (norm_frobenius, MAT),
+    ],
+    ids=lambda v: getattr(v, "__name__", str(np.shape(v))),
+)
+def test_norm(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def test_norm_at_zero_has_gradient_zero():
+    assert np.array_equal(s2sad.grad(norm_default)(np.zeros(3)), np.zeros(3))
+    x = MAT.copy()
+    x[1] = 0.0
+    dx = s2sad.grad(norm_axis)(x)
+    assert np.array_equal(dx[1], np.zeros(4)) and not np.isnan(dx).any()
+    assert np.allclose(dx[2], 3.0 * x[2] / np.linalg.norm(x[2]))
+
+
+def spectral_norm(x):
+    return np.linalg.norm(x, 2)
+
+
+def test_matrix_norms_without_a_rule_say_so():
+    with pytest.raises(NotImplementedError, match="ord=2 of a matrix"):
+        s2sad.grad(spectral_norm)(MAT)
+
+
+def inverse(a):
+    return weighted(np.linalg.inv(a))
+
+
+def determinant(a):
+    return np.sum(np.linalg.det(a) ** 2)
+
+
+def solve(a, b):
+    return weighted(np.linalg.solve(a, b))
+
+
+@pytest.mark.parametrize(
+    "a", [WELL, WELL[[1, 0, 2, 3]], STACK], ids=["matrix", "negative-det", "stack"]
+)
+def test_inv_and_det(a):
+    assert check_grad(inverse, a) < 1e-6
+    assert check_grad(determinant, a) < 1e-6
+
+
+def test_det_of_a_singular_matrix_is_its_cofactor_matrix():
+    def det(a):
+        return np.linalg.det(a)
+
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    assert np.allclose(s2sad.grad(det)(singular), [[4.0, -2.0], [-2.0, 1.0]])
+    assert check_grad(det, singular) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [(WELL, VEC), (WELL, MAT.T), (STACK, MAT.T), (STACK, R.uniform(size=(2, 4, 3)))],
+    ids=["vector", "matrix", "stack-matrix", "stack-stack"],
+)
+def test_solve(a, b):
+    assert check_grad(solve, a, b, wrt=(0, 1)) < 1e-6
+
+
+@pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.0.0", reason="NumPy 2 semantics")
+def test_solve_a_stack_with_one_vector():
+    assert check_grad(solve, STACK, VEC, wrt=(0, 1)) < 1e-6

@@ -20,6 +20,8 @@ binary(np.maximum, "g * np.where(x1 == x2, 0.5, x1 > x2)", "g * np.where(x1 == x
 binary(np.minimum, "g * np.where(x1 == x2, 0.5, x1 < x2)", "g * np.where(x1 == x2, 0.5, x2 < x1)")
 binary(np.arctan2, "g * x2 / (x1 * x1 + x2 * x2)", "-g * x1 / (x1 * x1 + x2 * x2)")
 binary(np.hypot, "g * x1 / ans", "g * x2 / ans")
+binary(np.logaddexp, "g * np.exp(x1 - ans)", "g * np.exp(x2 - ans)")
+binary(np.logaddexp2, "g * np.exp2(x1 - ans)", "g * np.exp2(x2 - ans)")
 unary(np.square, "g * 2.0 * x")
 unary(np.reciprocal, "-g * ans * ans")
 
