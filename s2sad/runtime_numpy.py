@@ -22,6 +22,7 @@ __all__ = [
     "prod_grad",
     "std_grad",
     "sort_grad",
+    "cumprod_grad",
     "tile_grad",
     "repeated_grad",
     "diagonal_grad",
@@ -104,6 +105,26 @@ def sort_grad(g, a, axis):
         return grad
     np.put_along_axis(grad, np.argsort(a, axis=axis, kind="stable"), g, axis)
     return grad
+
+
+def cumprod_grad(g, a, axis):
+    """The adjoint of ``a`` in ``np.cumprod(a, axis)`` (of the flattened ``a`` when ``axis``
+    is None): the sums from the end of ``g * ans``, divided by ``a``; where ``a`` holds a 0,
+    the product's recurrence run backwards instead, which is exact there."""
+    a = np.asarray(a)
+    flat = a.reshape(-1) if axis is None else a
+    x = np.moveaxis(flat, 0 if axis is None else axis, -1)
+    g = np.moveaxis(np.broadcast_to(g, flat.shape), 0 if axis is None else axis, -1)
+    ans = np.cumprod(x, axis=-1)
+    if np.all(x != 0):
+        grad = np.cumsum((g * ans)[..., ::-1], axis=-1)[..., ::-1] / x
+    else:  # carried_j = g_j + x_(j+1) carried_(j+1); the adjoint of x_j is carried_j ans_(j-1)
+        grad = np.zeros(x.shape, _float(g))
+        carried = np.zeros(x.shape[:-1], _float(g))
+        for j in range(x.shape[-1] - 1, -1, -1):
+            carried = g[..., j] + carried * (x[..., j + 1] if j + 1 < x.shape[-1] else 0.0)
+            grad[..., j] = carried * (ans[..., j - 1] if j else 1.0)
+    return np.reshape(np.moveaxis(grad, -1, 0 if axis is None else axis), a.shape)
 
 
 # ----- repetition and diagonals ---------------------------------------------------------------

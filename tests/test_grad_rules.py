@@ -692,6 +692,33 @@ def test_cumsum_without_axis_flattens():
     )
 
 
+def cumprod_flattened(x):
+    return weighted(np.cumprod(x))
+
+
+def cumprod_axes(x):
+    return weighted(np.cumprod(x, axis=0)) + weighted(x.cumprod(-1))
+
+
+@pytest.mark.parametrize(
+    "x",
+    [MAT, with_zeros((1, 2)), with_zeros((1, 2), (1, 3)), with_zeros((0, 2), (1, 2))],
+    ids=["no-zero", "one-zero", "two-zeros-in-a-row", "two-zeros-in-a-column"],
+)
+@pytest.mark.parametrize("f", [cumprod_flattened, cumprod_axes], ids=lambda f: f.__name__)
+def test_cumprod(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def test_cumprod_with_a_zero_is_exact():
+    def total_of_running_products(x):
+        return np.sum(np.cumprod(x))
+
+    # [2, 0, 3]: running products 2, 0, 0; d/dx0 = 1, d/dx1 = 2 + 2 * 3, d/dx2 = 0
+    grad = s2sad.grad(total_of_running_products)(np.array([2.0, 0.0, 3.0]))
+    assert np.array_equal(grad, [1.0, 8.0, 0.0])
+
+
 # ----- products, traces and diagonals -------------------------------------------------------
 def outer_product(a, b):
     return weighted(np.outer(a, b))

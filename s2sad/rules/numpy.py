@@ -4,8 +4,9 @@ Binary ufuncs un-broadcast their contributions (the transformer drops the un-bro
 where it can prove the shapes equal). Reductions put the reduced axes back with
 ``np.expand_dims`` / ``expand_reduced``. Ties in ``max``/``min``/``maximum``/``minimum``
 share the gradient equally between the tied elements (as JAX and autograd do), and so do
-``np.clip``'s ties with its bounds. ``np.prod`` is exact where the input has zeros; equal
-elements in ``np.sort`` take the gradients of their places in order (a stable sort).
+``np.clip``'s ties with its bounds. ``np.prod`` and ``np.cumprod`` are exact where the
+input has zeros; equal elements in ``np.sort`` take the gradients of their places in order
+(a stable sort).
 """
 
 import gast
@@ -113,7 +114,8 @@ for _name, _signature, _vjp in (
 
 # ----- along an axis ---------------------------------------------------------------------
 def _along(args: BoundArguments) -> str | None:
-    """np.cumsum and np.sort along an int axis keep the shape of ``a`` (None flattens it)."""
+    """np.cumsum, np.cumprod and np.sort along an int axis keep the shape of ``a`` (None
+    flattens it)."""
     return "elementwise" if _int_axis(args) else None
 
 
@@ -128,6 +130,8 @@ def _cumsum(args: BoundArguments) -> str:
 
 defvjp(np.cumsum, "a, axis=None, dtype=None", shape=_along, a=_cumsum)
 method("cumsum", "a, axis=None, dtype=None", shape=_along, a=_cumsum)
+defvjp(np.cumprod, "a, axis=None, dtype=None", shape=_along, a="cumprod_grad(g, a, axis)")
+method("cumprod", "a, axis=None, dtype=None", shape=_along, a="cumprod_grad(g, a, axis)")
 defvjp(np.sort, "a, axis=-1, kind=None, order=None", shape=_along, a="sort_grad(g, a, axis)")
 
 # ----- products --------------------------------------------------------------------------
