@@ -307,7 +307,7 @@ class _Analysis:
             ONE if i in axes else d for i, d in enumerate(shape) if keepdims or i not in axes
         )
 
-    _sum = _mean = _amax = _amin = _max = _min = reduced
+    _sum = _mean = _amax = _amin = _max = _min = _prod = _var = _std = reduced
 
     def _matmul(self, bound, state):
         a = self.operand(bound.get("x1"), state)
@@ -366,7 +366,7 @@ class _Analysis:
         if kind == "attribute" and name == "T":
             shape = self.operand(bound.get("x"), state)
             return tuple(reversed(shape)) if isinstance(shape, tuple) else None
-        if kind == "method" and name in ("sum", "mean", "max", "min"):
+        if kind == "method" and name in ("sum", "mean", "max", "min", "prod", "var", "std"):
             return self.reduced(bound, state)
         if kind == "method" and name == "copy":
             return self.operand(bound.get("a"), state)

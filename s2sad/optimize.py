@@ -46,7 +46,7 @@ import dataclasses
 
 import gast
 
-from . import runtime
+from . import runtime, runtime_numpy
 from .accumulation import merge_updates
 from .assembly import Derivative
 from .dataflow import Effects, inner_blocks, liveness, names_bound, sharing_classes
@@ -81,7 +81,8 @@ _PURE_BUILTINS = {
 }
 #: runtime helpers that update their first argument (an adjoint s2sad owns) in place
 _UPDATING = {runtime.add_at, runtime.zero_at, runtime.pop_last, runtime.restore}
-_RUNTIME = {getattr(runtime, name) for name in runtime.__all__} - {runtime.scalar_seed} - _UPDATING
+_HELPERS = {getattr(module, name) for module in (runtime, runtime_numpy) for name in module.__all__}
+_RUNTIME = _HELPERS - {runtime.scalar_seed} - _UPDATING
 _MAX_ROUNDS = 12
 
 

@@ -1,4 +1,5 @@
-"""The only helpers generated derivative code may call; each is small and pure.
+"""The only helpers generated derivative code may call (with the adjoints of NumPy functions
+in s2sad.runtime_numpy, built on these); each is small and pure.
 
 Generated code uses plain operators and NumPy calls wherever it can; these functions exist
 for the few steps that need a decision at run time (whether NumPy broadcast an operand,

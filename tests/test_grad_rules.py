@@ -543,3 +543,607 @@ def test_the_exponents_gradient_at_a_zero_base_is_zero_not_nan():
     assert s2sad.grad(zero_to_the_power)(1.5) == 1.0
     assert check_grad(math_power_at_zero, 0.5, 2.5, wrt=(0, 1)) < 1e-6
     assert s2sad.grad(math_power_at_zero, wrt=(0, 1))(0.0, 2.5) == (0.0, 0.0)
+
+
+# ----- clip ---------------------------------------------------------------------------------
+LOW_ROW = R.uniform(0.7, 0.9, size=(1, 4))
+HIGH_COLUMN = R.uniform(1.1, 1.3, size=(3, 1))
+
+
+def clip_bounds(x, low, high):
+    return np.sum(np.sin(3.0 * np.clip(x, low, high)))
+
+
+def clip_below(x, low):
+    return np.sum(np.sin(3.0 * np.clip(x, low, None)))
+
+
+def clip_above(x, high):
+    return np.sum(np.sin(3.0 * np.clip(x, None, high)))
+
+
+def clip_method(x, low, high):
+    return np.sum(np.sin(3.0 * x.clip(low, high))) + np.sum(x.clip(max=high) ** 2)
+
+
+@pytest.mark.parametrize(
+    "x, low, high",
+    [
+        (MAT, 0.8, 1.2),
+        (MAT, LOW_ROW, HIGH_COLUMN),
+        (VEC, 0.9, 1.1),
+        (1.1, 0.8, 1.2),
+        (0.5, 0.8, 1.2),
+    ],
+    ids=["numbers", "broadcast-arrays", "vector", "scalar-inside", "scalar-below"],
+)
+def test_clip(x, low, high):
+    assert check_grad(clip_bounds, x, low, high, wrt=(0, 1, 2)) < 1e-6
+    if isinstance(x, np.ndarray):  # a float has no .clip()
+        assert check_grad(clip_method, x, low, high, wrt=(0, 1, 2)) < 1e-6
+    assert check_grad(clip_below, x, low, wrt=(0, 1)) < 1e-6
+    assert check_grad(clip_above, x, high, wrt=(0, 1)) < 1e-6
+
+
+def clip_sum(x, low, high):
+    return np.sum(np.clip(x, low, high))
+
+
+def test_clip_inside_outside_and_at_the_bounds():
+    """Inside, g goes to x; outside, to the bound; at a bound, x and the bound share it, as
+    in np.clip's definition np.minimum(np.maximum(x, low), high) and np.maximum's ties."""
+    x = np.array([-1.0, 0.0, 0.5, 1.0, 2.0])
+    dx, dlow, dhigh = s2sad.grad(clip_sum, wrt=(0, 1, 2))(x, 0.0, 1.0)
+    assert np.array_equal(dx, [0.0, 0.5, 1.0, 0.5, 0.0])
+    assert (dlow, dhigh) == (1.5, 1.5)
+    dx, dlow, dhigh = s2sad.grad(clip_sum, wrt=(0, 1, 2))(x, np.zeros(5), np.ones(5))
+    assert np.array_equal(dlow, [1.0, 0.5, 0.0, 0.0, 0.0])
+    assert np.array_equal(dhigh, [0.0, 0.0, 0.0, 0.5, 1.0])
+    dx, dlow = s2sad.grad(clip_below_sum, wrt=(0, 1))(x, 0.0)
+    assert np.array_equal(dx, [0.0, 0.5, 1.0, 1.0, 1.0]) and dlow == 1.5
+    dx, dhigh = s2sad.grad(clip_above_sum, wrt=(0, 1))(x, 1.0)
+    assert np.array_equal(dx, [1.0, 1.0, 1.0, 0.5, 0.0]) and dhigh == 1.5
+
+
+def clip_below_sum(x, low):
+    return np.sum(np.clip(x, low, None))
+
+
+def clip_above_sum(x, high):
+    return np.sum(x.clip(max=high))
+
+
+@pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.1.0", reason="min= is NumPy 2.1")
+def test_clip_with_numpy_2_keywords():
+    def clip_keywords(x, low, high):
+        return np.sum(np.sin(3.0 * np.clip(x, min=low, max=high)))
+
+    assert check_grad(clip_keywords, MAT, LOW_ROW, HIGH_COLUMN, wrt=(0, 1, 2)) < 1e-6
+
+
+# ----- prod ---------------------------------------------------------------------------------
+def prod_all(x):
+    return np.prod(x)
+
+
+def prod_axis0(x):
+    return np.sum(np.prod(x, axis=0) * VEC)
+
+
+def prod_negative_axis_keepdims(x):
+    return np.sum(np.prod(x, axis=-1, keepdims=True) * COL)
+
+
+def prod_tuple_axis(x):
+    return np.prod(x * 0.8, axis=(0, 1))
+
+
+def prod_method(x):
+    return np.sum(x.prod(axis=1) ** 2) + x.prod()
+
+
+def with_zeros(*places):
+    x = MAT.copy()
+    for place in places:
+        x[place] = 0.0
+    return x
+
+
+@pytest.mark.parametrize(
+    "x",
+    [MAT, with_zeros((1, 2)), with_zeros((1, 2), (1, 3)), with_zeros((0, 2), (1, 2))],
+    ids=["no-zero", "one-zero", "two-zeros-in-a-row", "two-zeros-in-a-column"],
+)
+@pytest.mark.parametrize(
+    "f",
+    [prod_all, prod_axis0, prod_negative_axis_keepdims, prod_tuple_axis, prod_method],
+    ids=lambda f: f.__name__,
+)
+def test_prod(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def test_prod_with_zeros_is_the_product_of_the_others():
+    grad = s2sad.grad(prod_all)
+    assert np.array_equal(grad(np.array([2.0, 0.0, 5.0])), [0.0, 10.0, 0.0])
+    assert np.array_equal(grad(np.array([2.0, 0.0, 0.0, 5.0])), np.zeros(4))
+    rows = s2sad.grad(prod_axis0)(np.array([[2.0, 0.0, 3.0, 0.0], [4.0, 5.0, 0.0, 0.0]]))
+    assert np.array_equal(rows, [[4.0, 5.0, 0.0, 0.0], [2.0, 0.0, 3.0, 0.0]] * VEC)
+
+
+# ----- cumsum -------------------------------------------------------------------------------
+def weighted(y):
+    """A scalar that depends on every element of ``y`` differently (so a gradient put in the
+    wrong place, or scaled, is caught)."""
+    return np.sum(np.sin(y) * np.cos(np.arange(np.size(y)).reshape(np.shape(y))))
+
+
+def cumsum_flattened(x):
+    return weighted(np.cumsum(x))
+
+
+def cumsum_axis0(x):
+    return weighted(np.cumsum(x, axis=0))
+
+
+def cumsum_negative_axis(x):
+    return weighted(np.cumsum(x, axis=-1))
+
+
+def cumsum_method(x):
+    return weighted(x.cumsum()) + weighted(x.cumsum(0))
+
+
+@pytest.mark.parametrize("x", [VEC, MAT, R.uniform(size=(2, 3, 4))], ids=["1d", "2d", "3d"])
+@pytest.mark.parametrize(
+    "f",
+    [cumsum_flattened, cumsum_axis0, cumsum_negative_axis, cumsum_method],
+    ids=lambda f: f.__name__,
+)
+def test_cumsum(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def test_cumsum_without_axis_flattens():
+    def total_of_running_sums(x):
+        return np.sum(np.cumsum(x))
+
+    # the k-th element (in C order) is in the running sums from k on: n - k of them
+    assert np.array_equal(
+        s2sad.grad(total_of_running_sums)(MAT), np.arange(12.0, 0, -1).reshape(3, 4)
+    )
+
+
+def cumprod_flattened(x):
+    return weighted(np.cumprod(x))
+
+
+def cumprod_axes(x):
+    return weighted(np.cumprod(x, axis=0)) + weighted(x.cumprod(-1))
+
+
+@pytest.mark.parametrize(
+    "x",
+    [MAT, with_zeros((1, 2)), with_zeros((1, 2), (1, 3)), with_zeros((0, 2), (1, 2))],
+    ids=["no-zero", "one-zero", "two-zeros-in-a-row", "two-zeros-in-a-column"],
+)
+@pytest.mark.parametrize("f", [cumprod_flattened, cumprod_axes], ids=lambda f: f.__name__)
+def test_cumprod(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def test_cumprod_with_a_zero_is_exact():
+    def total_of_running_products(x):
+        return np.sum(np.cumprod(x))
+
+    # [2, 0, 3]: running products 2, 0, 0; d/dx0 = 1, d/dx1 = 2 + 2 * 3, d/dx2 = 0
+    grad = s2sad.grad(total_of_running_products)(np.array([2.0, 0.0, 3.0]))
+    assert np.array_equal(grad, [1.0, 8.0, 0.0])
+
+
+# ----- products, traces and diagonals -------------------------------------------------------
+def outer_product(a, b):
+    return weighted(np.outer(a, b))
+
+
+def inner_product(a, b):
+    return weighted(np.inner(a, b))
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [(VEC, VEC2[:3]), (MAT, COL), (1.5, VEC)],
+    ids=["vectors", "flattened-matrices", "number-vector"],
+)
+def test_outer(a, b):
+    assert check_grad(outer_product, a, b, wrt=(0, 1)) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [(VEC, VEC2), (MAT, MAT2), (VEC, MAT), (MAT, VEC), (2.0, MAT)],
+    ids=["vectors", "matrices", "vector-matrix", "matrix-vector", "number-matrix"],
+)
+def test_inner(a, b):
+    assert check_grad(inner_product, a, b, wrt=(0, 1)) < 1e-6
+
+
+def inner_of_vectors(a, b):
+    return np.inner(a, b)
+
+
+def test_inner_of_vectors_is_their_dot_product():
+    dx, dy = s2sad.grad(inner_of_vectors, wrt=(0, 1))(VEC, VEC2)
+    assert np.allclose(dx, VEC2) and np.allclose(dy, VEC)
+
+
+def trace_square(x):
+    return np.trace(x @ x.T)
+
+
+def trace_offsets(x):
+    return np.trace(x, 1) + 2.0 * np.trace(x, offset=-1) + x.trace() ** 2
+
+
+def trace_stacked(x):
+    return weighted(np.trace(x, axis1=1, axis2=2)) + weighted(np.trace(x, 1, 2, 0))
+
+
+def diag_of_vector(v):
+    return np.sum(np.diag(v) * SQ) + np.sum(np.diag(v, 1) * np.arange(25.0).reshape(5, 5))
+
+
+def diag_of_matrix(x):
+    return weighted(np.diag(x)) + weighted(np.diag(x, 1)) + weighted(np.diag(x, k=-1))
+
+
+def diagonal_of_matrix(x):
+    return weighted(np.diagonal(x, 1)) + weighted(x.diagonal())
+
+
+def diagonal_of_stack(x):
+    return weighted(np.diagonal(x, 0, 2, 1)) + weighted(x.diagonal(-1, 0, 2))
+
+
+@pytest.mark.parametrize(
+    "f, x",
+    [
+        (trace_square, MAT),
+        (trace_offsets, MAT),
+        (trace_offsets, SQ),
+        (trace_stacked, R.uniform(size=(2, 3, 4))),
+        (diag_of_vector, VEC),
+        (diag_of_matrix, MAT),
+        (diag_of_matrix, MAT.T),
+        (diagonal_of_matrix, MAT),
+        (diagonal_of_stack, R.uniform(size=(2, 3, 4))),
+    ],
+    ids=lambda v: getattr(v, "__name__", str(np.shape(v))),
+)
+def test_traces_and_diagonals(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def test_diag_puts_the_gradient_on_the_diagonal():
+    def diagonal_sum(x):
+        return np.sum(np.diag(x, 1))
+
+    assert np.array_equal(s2sad.grad(diagonal_sum)(MAT), np.eye(3, 4, 1))
+    assert np.array_equal(
+        s2sad.grad(trace_offsets)(np.zeros((3, 3))), np.eye(3, k=1) + 2.0 * np.eye(3, k=-1)
+    )
+
+
+# ----- tile, repeat, flips ------------------------------------------------------------------
+def tile_int(x):
+    return weighted(np.tile(x, 2))
+
+
+def tile_tuple(x):
+    return weighted(np.tile(x, (2, 1)))
+
+
+def tile_more_reps_than_dimensions(x):
+    return weighted(np.tile(x, (2, 1, 3)))
+
+
+def repeat_flattened(x):
+    return weighted(np.repeat(x, 2))
+
+
+def repeat_axis(x):
+    return weighted(np.repeat(x, 3, axis=0))
+
+
+def repeat_negative_axis(x):
+    return weighted(np.repeat(x, 2, axis=-1))
+
+
+def repeat_counts(x):
+    return weighted(np.repeat(x, [1, 0, 2], axis=0))
+
+
+def repeat_method(x):
+    return weighted(x.repeat(2)) + weighted(x.repeat(2, axis=0))
+
+
+def flips(x):
+    return weighted(np.flip(x)) + weighted(np.flip(x, axis=0)) + weighted(np.flip(x, -1) ** 2)
+
+
+def flips_2d(x):
+    return weighted(np.fliplr(x)) + weighted(np.flipud(x) ** 2)
+
+
+def rotations_and_rolls(x):
+    rotated = weighted(np.rot90(x)) + weighted(np.rot90(x, 3, (1, 0)))
+    return rotated + weighted(np.roll(x, 2)) + weighted(np.roll(x, (1, -2), axis=(0, 1)))
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        tile_int,
+        tile_tuple,
+        tile_more_reps_than_dimensions,
+        repeat_flattened,
+        repeat_axis,
+        repeat_negative_axis,
+        repeat_counts,
+        repeat_method,
+        flips,
+        flips_2d,
+        rotations_and_rolls,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_tile_repeat_and_flips(f):
+    assert check_grad(f, MAT) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "f", [tile_int, tile_tuple, repeat_flattened, flips], ids=lambda f: f.__name__
+)
+def test_tile_repeat_and_flips_of_vectors(f):
+    assert check_grad(f, VEC) < 1e-6
+
+
+def write_into_a_rotated_view(x):
+    y = x * 1.0
+    r = np.rot90(y)
+    r *= 2.0  # changes y too
+    return np.sum(y * x)
+
+
+def write_into_a_flipped_view(x):
+    y = x * 1.0
+    r = np.fliplr(y)
+    r[0] = x[0] * 3.0  # changes y's first row too
+    return np.sum(y * x)
+
+
+@pytest.mark.parametrize(
+    "f", [write_into_a_rotated_view, write_into_a_flipped_view], ids=lambda f: f.__name__
+)
+def test_the_views_these_rules_differentiate_are_still_views(f):
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="shares memory"):
+        s2sad.grad(f)(MAT)
+
+
+# ----- var and std --------------------------------------------------------------------------
+def var_all(x):
+    return np.var(x)
+
+
+def var_axis0(x):
+    return np.sum(np.var(x, axis=0) * VEC)
+
+
+def var_negative_axis_keepdims(x):
+    return np.sum(np.var(x, axis=-1, keepdims=True) * COL)
+
+
+def var_ddof(x):
+    return np.sum(np.var(x, axis=1, ddof=1) ** 2) + np.var(x, axis=(0, 1), ddof=1)
+
+
+def var_method(x):
+    return x.var(axis=0, ddof=1).sum() + x.var()
+
+
+def std_all(x):
+    return np.std(x)
+
+
+def std_axis0_ddof(x):
+    return np.sum(np.std(x, axis=0, ddof=1) * VEC)
+
+
+def std_keepdims(x):
+    return np.sum(np.std(x, axis=1, keepdims=True) * COL) + np.std(x, keepdims=True)[0, 0]
+
+
+def std_method(x):
+    return np.sum(x.std(-1) ** 3) + x.std(ddof=1)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [var_all, var_axis0, var_negative_axis_keepdims, var_ddof, var_method]
+    + [std_all, std_axis0_ddof, std_keepdims, std_method],
+    ids=lambda f: f.__name__,
+)
+def test_var_and_std(f):
+    assert check_grad(f, MAT) < 1e-6
+
+
+def std_rows(x):
+    return np.sum(np.std(x, axis=1) * np.arange(1.0, 4.0))
+
+
+def test_std_of_equal_elements_has_gradient_zero():
+    x = np.array([[1.0, 1.0, 1.0, 1.0], [1.0, 2.0, 4.0, 3.0], [0.5, 0.5, 0.5, 0.5]])
+    dx = s2sad.grad(std_rows)(x)
+    assert np.array_equal(dx[0], np.zeros(4)) and np.array_equal(dx[2], np.zeros(4))
+    assert not np.array_equal(dx[1], np.zeros(4))
+    assert check_grad(std_rows, x) < 1e-6  # central differences of |h| give 0 there too
+    assert np.array_equal(s2sad.grad(std_all)(np.full((2, 2), 3.0)), np.zeros((2, 2)))
+
+
+# ----- sort ---------------------------------------------------------------------------------
+def sort_last_axis(x):
+    return weighted(np.sort(x))
+
+
+def sort_axis0(x):
+    return weighted(np.sort(x, axis=0))
+
+
+def sort_flattened(x):
+    return weighted(np.sort(x, axis=None))
+
+
+@pytest.mark.parametrize("x", [VEC, MAT], ids=["vector", "matrix"])
+@pytest.mark.parametrize(
+    "f", [sort_last_axis, sort_axis0, sort_flattened], ids=lambda f: f.__name__
+)
+def test_sort(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def sort_ranked(x):
+    return np.sum(np.sort(x) * np.arange(1.0, 5.0))
+
+
+def sort_in_place_method(x):
+    y = x * 1.0
+    y.sort()
+    return np.sum(y * np.arange(1.0, 5.0))
+
+
+def test_sort_hands_each_element_the_gradient_of_its_place():
+    # [2, 1, 2, 0] sorts to [0, 1, 2, 2]; the equal 2s keep their order (a stable sort)
+    assert np.array_equal(
+        s2sad.grad(sort_ranked)(np.array([2.0, 1.0, 2.0, 0.0])), [3.0, 2.0, 4.0, 1.0]
+    )
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="in place"):
+        s2sad.grad(sort_in_place_method)(VEC)  # the method changes y: still refused
+
+
+# ----- logaddexp ----------------------------------------------------------------------------
+def log_add_exp(x, y):
+    return np.sum(np.logaddexp(x, y) ** 2 + np.logaddexp2(2.0 * x, y))
+
+
+@pytest.mark.parametrize("shapes", ["same", "scalar-vector", "matrix-row", "matrix-column"])
+def test_logaddexp(shapes):
+    x, y = BROADCASTS[shapes]
+    assert check_grad(log_add_exp, x, y, wrt=(0, 1)) < 1e-6
+
+
+# ----- np.linalg ----------------------------------------------------------------------------
+WELL = SQ + 4.0 * np.eye(4)  # well conditioned
+STACK = R.uniform(0.5, 1.5, size=(2, 4, 4)) + 4.0 * np.eye(4)
+
+
+def norm_default(x):
+    return np.linalg.norm(x)
+
+
+def norm_axis(x):
+    return np.sum(np.linalg.norm(x, axis=1) * np.arange(1.0, 4.0))
+
+
+def norm_axis_keepdims(x):
+    return np.sum(np.linalg.norm(x, axis=-2, keepdims=True) ** 3 * ROW)
+
+
+def norm_orders(x):
+    return (
+        np.linalg.norm(x, 1)
+        + np.linalg.norm(x, np.inf)
+        + np.linalg.norm(x, 3)
+        + np.linalg.norm(x, -np.inf)
+    )
+
+
+def norm_frobenius(x):
+    return np.linalg.norm(x, "fro") + np.sum(np.linalg.norm(x[None] * 2.0, axis=(1, 2)))
+
+
+@pytest.mark.parametrize(
+    "f, x",
+    [
+        (norm_default, VEC),
+        (norm_default, MAT),
+        (norm_default, R.uniform(size=(2, 3, 4))),
+        (norm_axis, MAT),
+        (norm_axis_keepdims, MAT),
+        (norm_orders, VEC - 1.0),
+        (norm_frobenius, MAT),
+    ],
+    ids=lambda v: getattr(v, "__name__", str(np.shape(v))),
+)
+def test_norm(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def test_norm_at_zero_has_gradient_zero():
+    assert np.array_equal(s2sad.grad(norm_default)(np.zeros(3)), np.zeros(3))
+    x = MAT.copy()
+    x[1] = 0.0
+    dx = s2sad.grad(norm_axis)(x)
+    assert np.array_equal(dx[1], np.zeros(4)) and not np.isnan(dx).any()
+    assert np.allclose(dx[2], 3.0 * x[2] / np.linalg.norm(x[2]))
+
+
+def spectral_norm(x):
+    return np.linalg.norm(x, 2)
+
+
+def test_matrix_norms_without_a_rule_say_so():
+    with pytest.raises(NotImplementedError, match="ord=2 of a matrix"):
+        s2sad.grad(spectral_norm)(MAT)
+
+
+def inverse(a):
+    return weighted(np.linalg.inv(a))
+
+
+def determinant(a):
+    return np.sum(np.linalg.det(a) ** 2)
+
+
+def solve(a, b):
+    return weighted(np.linalg.solve(a, b))
+
+
+@pytest.mark.parametrize(
+    "a", [WELL, WELL[[1, 0, 2, 3]], STACK], ids=["matrix", "negative-det", "stack"]
+)
+def test_inv_and_det(a):
+    assert check_grad(inverse, a) < 1e-6
+    assert check_grad(determinant, a) < 1e-6
+
+
+def test_det_of_a_singular_matrix_is_its_cofactor_matrix():
+    def det(a):
+        return np.linalg.det(a)
+
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    assert np.allclose(s2sad.grad(det)(singular), [[4.0, -2.0], [-2.0, 1.0]])
+    assert check_grad(det, singular) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [(WELL, VEC), (WELL, MAT.T), (STACK, MAT.T), (STACK, R.uniform(size=(2, 4, 3)))],
+    ids=["vector", "matrix", "stack-matrix", "stack-stack"],
+)
+def test_solve(a, b):
+    assert check_grad(solve, a, b, wrt=(0, 1)) < 1e-6
+
+
+@pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.0.0", reason="NumPy 2 semantics")
+def test_solve_a_stack_with_one_vector():
+    assert check_grad(solve, STACK, VEC, wrt=(0, 1)) < 1e-6

@@ -3,7 +3,10 @@
 Binary ufuncs un-broadcast their contributions (the transformer drops the un-broadcast
 where it can prove the shapes equal). Reductions put the reduced axes back with
 ``np.expand_dims`` / ``expand_reduced``. Ties in ``max``/``min``/``maximum``/``minimum``
-share the gradient equally between the tied elements (as JAX and autograd do).
+share the gradient equally between the tied elements (as JAX and autograd do), and so do
+``np.clip``'s ties with its bounds. ``np.prod`` and ``np.cumprod`` are exact where the
+input has zeros; equal elements in ``np.sort`` take the gradients of their places in order
+(a stable sort).
 """
 
 import gast
@@ -18,6 +21,8 @@ binary(np.maximum, "g * np.where(x1 == x2, 0.5, x1 > x2)", "g * np.where(x1 == x
 binary(np.minimum, "g * np.where(x1 == x2, 0.5, x1 < x2)", "g * np.where(x1 == x2, 0.5, x2 < x1)")
 binary(np.arctan2, "g * x2 / (x1 * x1 + x2 * x2)", "-g * x1 / (x1 * x1 + x2 * x2)")
 binary(np.hypot, "g * x1 / ans", "g * x2 / ans")
+binary(np.logaddexp, "g * np.exp(x1 - ans)", "g * np.exp(x2 - ans)")
+binary(np.logaddexp2, "g * np.exp2(x1 - ans)", "g * np.exp2(x2 - ans)")
 unary(np.square, "g * 2.0 * x")
 unary(np.reciprocal, "-g * ans * ans")
 
@@ -63,6 +68,28 @@ def _reduced(args: BoundArguments) -> str | None:
     return "scalar" if args.is_none("axis") and not args.constant("keepdims", True) else None
 
 
+def _int_axis(args: BoundArguments) -> bool:
+    """Whether the call's ``axis`` is one int, spelt out (not None, a tuple, a variable)."""
+    axis = args.constant("axis")
+    return isinstance(axis, int) and not isinstance(axis, bool)
+
+
+def _var(args: BoundArguments) -> str:
+    """``g * 2 (a - mean) / (n - ddof)``, with ``g`` put back in the reduced axes' places."""
+    keepdims = args.constant("keepdims") if args.is_constant("keepdims") else None
+    if args.is_none("axis"):
+        spread, centred, count = "g", "a - np.mean(a)", "np.size(a)"
+    else:
+        spread = "expand_reduced(g, a, axis, keepdims)"  # axis may be a name for None
+        if keepdims is not None and not isinstance(args["axis"], gast.Name):
+            spread = "g" if keepdims else "np.expand_dims(g, axis)"
+        centred = "a - np.mean(a, axis, keepdims=True)"
+        count = "np.shape(a)[axis]" if _int_axis(args) else "(np.size(a) / np.size(ans))"
+    if not (args.is_constant("ddof") and args.constant("ddof") == 0):
+        count = f"({count} - ddof)"
+    return f"{spread} * 2.0 * ({centred}) / {count}"
+
+
 _EXTREMUM = "extremum_grad(g, a, ans, axis, keepdims)"
 for _name in ("sum", "mean"):
     _vjp = _sum if _name == "sum" else _mean
@@ -73,10 +100,68 @@ defvjp(
 )
 method("max", "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM)
 method("min", "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM)
+# keepdims and ddof follow out= in NumPy's order of parameters: they are taken by keyword
+_KEEPDIMS = "a, axis=None, dtype=None, *, keepdims=False"
+_DDOF = "a, axis=None, dtype=None, *, ddof=0, keepdims=False"
+for _name, _signature, _vjp in (
+    ("prod", _KEEPDIMS, "prod_grad(g, a, axis, keepdims)"),
+    ("var", _DDOF, _var),
+    ("std", _DDOF, "std_grad(g, a, ans, axis, ddof, keepdims)"),
+):
+    defvjp(getattr(np, _name), _signature, shape=_reduced, a=_vjp)
+    method(_name, _signature, shape=_reduced, a=_vjp)
+
+
+# ----- along an axis ---------------------------------------------------------------------
+def _along(args: BoundArguments) -> str | None:
+    """np.cumsum, np.cumprod and np.sort along an int axis keep the shape of ``a`` (None
+    flattens it)."""
+    return "elementwise" if _int_axis(args) else None
+
+
+def _cumsum(args: BoundArguments) -> str:
+    """The sums of ``g`` from each position to the end: a cumulative sum, reversed."""
+    if args.is_none("axis"):  # a flattened: so is g
+        reversed_sums = "np.cumsum(g[::-1])[::-1]"
+        return reversed_sums if args.ndim("a") == 1 else f"np.reshape({reversed_sums}, np.shape(a))"
+    reversed_sums = "np.flip(np.cumsum(np.flip(g, axis), axis), axis)"
+    return reversed_sums if _along(args) else f"np.reshape({reversed_sums}, np.shape(a))"
+
+
+defvjp(np.cumsum, "a, axis=None, dtype=None", shape=_along, a=_cumsum)
+method("cumsum", "a, axis=None, dtype=None", shape=_along, a=_cumsum)
+defvjp(np.cumprod, "a, axis=None, dtype=None", shape=_along, a="cumprod_grad(g, a, axis)")
+method("cumprod", "a, axis=None, dtype=None", shape=_along, a="cumprod_grad(g, a, axis)")
+defvjp(np.sort, "a, axis=-1, kind=None, order=None", shape=_along, a="sort_grad(g, a, axis)")
 
 # ----- products --------------------------------------------------------------------------
 defvjp(np.dot, "a, b", a=dot_left, b=dot_right)
 method("dot", "a, b", a=dot_left, b=dot_right)
+
+
+def _vectors(args: BoundArguments) -> bool:
+    return args.ndim("a") == 1 and args.ndim("b") == 1
+
+
+def _outer(flat: str, vectors: str):
+    def template(args: BoundArguments) -> str:
+        return vectors if _vectors(args) else flat
+
+    return template
+
+
+defvjp(
+    np.outer,
+    "a, b",
+    a=_outer("np.reshape(g @ np.ravel(b), np.shape(a))", "g @ b"),
+    b=_outer("np.reshape(np.ravel(a) @ g, np.shape(b))", "a @ g"),
+)
+defvjp(
+    np.inner,
+    "a, b, /",
+    a=_outer("inner_grad_left(g, a, b)", "g * b"),
+    b=_outer("inner_grad_right(g, a, b)", "g * a"),
+)
 
 # ----- selection -------------------------------------------------------------------------
 defvjp(
@@ -86,6 +171,51 @@ defvjp(
     shape="elementwise",
     x1="np.where(condition, g, 0.0)",
     x2="np.where(condition, 0.0, g)",
+)
+
+
+def _clip(role: str):
+    """clip's derivative for ``a`` or for its lower or upper bound: that of
+    ``np.minimum(np.maximum(a, low), high)``, so ``a`` at a bound shares ``g`` with it."""
+
+    def template(args: BoundArguments) -> str:
+        # np.clip's bounds are a_min/a_max (or min/max, NumPy 2.1), the method's min/max
+        low, high = (
+            next((n for n in names if n in args and not args.is_none(n)), None)
+            for names in (("a_min", "min"), ("a_max", "max"))
+        )
+        if role == "a" and high is None:
+            return f"g * np.where(a == {low}, 0.5, a > {low})" if low else "g"
+        if role == "a" and low is None:
+            return f"g * np.where(a == {high}, 0.5, a < {high})"
+        if role == "low" and high is None:
+            return f"g * np.where(a == {low}, 0.5, {low} > a)"
+        if role == "high" and low is None:
+            return f"g * np.where(a == {high}, 0.5, {high} < a)"
+        return f"clip_grad(g, a, {low}, {high}, {role!r})"
+
+    return template
+
+
+defvjp(
+    np.clip,
+    "a, a_min=None, a_max=None, *, min=None, max=None",
+    unbroadcast=("a", "a_min", "a_max", "min", "max"),
+    shape="elementwise",
+    a=_clip("a"),
+    a_min=_clip("low"),
+    min=_clip("low"),
+    a_max=_clip("high"),
+    max=_clip("high"),
+)
+method(
+    "clip",
+    "a, min=None, max=None",
+    unbroadcast=("a", "min", "max"),
+    shape="elementwise",
+    a=_clip("a"),
+    min=_clip("low"),
+    max=_clip("high"),
 )
 
 
@@ -136,6 +266,52 @@ method("astype", "a, dtype, order='K', casting='unsafe', subok=True, copy=True",
 defvjp(np.copy, "a, order='K'", a="g")
 defvjp(np.broadcast_to, "array, shape, subok=False", array="unbroadcast(g, array)")
 attribute("real", "g", shape="elementwise")
+
+
+# ----- rearranging: flips, rotations, repetitions, diagonals ------------------------------
+def _flipped(args: BoundArguments) -> str | None:
+    return "elementwise" if args.is_constant("axis") else None  # None: every axis
+
+
+defvjp(np.flip, "m, axis=None", shape=_flipped, m="np.flip(g, axis)")
+defvjp(np.fliplr, "m", shape="elementwise", m="np.fliplr(g)")
+defvjp(np.flipud, "m", shape="elementwise", m="np.flipud(g)")
+defvjp(np.rot90, "m, k=1, axes=(0, 1)", m="np.rot90(g, -k, axes)")
+
+
+def _roll(args: BoundArguments) -> str:
+    shift = "-shift" if args.is_constant("shift") else "np.negative(shift)"  # or a tuple
+    return f"np.roll(g, {shift}, axis)"
+
+
+defvjp(np.roll, "a, shift, axis=None", a=_roll)
+defvjp(np.tile, "A, reps", A="tile_grad(g, A, reps)")
+defvjp(np.repeat, "a, repeats, axis=None", a="repeated_grad(g, a, repeats, axis)")
+method("repeat", "a, repeats, axis=None", a="repeated_grad(g, a, repeats, axis)")
+
+
+def _diag(args: BoundArguments) -> str:
+    """np.diag makes a matrix of a vector (its adjoint reads the diagonal back) and takes
+    the diagonal of a matrix (its adjoint puts g on the diagonal)."""
+    if args.ndim("v") == 1:
+        return "np.diagonal(g, k)"
+    if args.ndim("v") == 2:
+        return "diagonal_grad(g, v, k, 0, 1)"
+    return "np.diagonal(g, k) if np.ndim(v) == 1 else diagonal_grad(g, v, k, 0, 1)"
+
+
+def _trace(args: BoundArguments) -> str:
+    if args.ndim("a") == 2 and (args.constant("axis1"), args.constant("axis2")) == (0, 1):
+        return "g * np.eye(*np.shape(a), offset)"
+    return "trace_grad(g, a, offset, axis1, axis2)"
+
+
+_DIAGONAL = "diagonal_grad(g, a, offset, axis1, axis2)"
+defvjp(np.diag, "v, k=0", v=_diag)
+defvjp(np.diagonal, "a, offset=0, axis1=0, axis2=1", a=_DIAGONAL)
+method("diagonal", "a, offset=0, axis1=0, axis2=1", a=_DIAGONAL)
+defvjp(np.trace, "a, offset=0, axis1=0, axis2=1, dtype=None", a=_trace)
+method("trace", "a, offset=0, axis1=0, axis2=1, dtype=None", a=_trace)
 
 # ----- things that carry no gradient ----------------------------------------------------
 attribute("shape", None)

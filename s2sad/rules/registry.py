@@ -3,7 +3,7 @@
 A rule says, for each differentiable parameter of a primitive, the expression of that
 parameter's adjoint contribution, written in Python over ``g`` (the adjoint of the
 primitive's result), ``ans`` (its value), the parameters, ``np``, ``math`` and the helpers of
-``s2sad.runtime``:
+``s2sad.runtime`` and ``s2sad.runtime_numpy``:
 
 >>> import math
 >>> rule = Rule.define(math.sin, "x, /", {"x": "g * math.cos(x)"})
@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping
 import gast
 import numpy as np
 
-from .. import runtime
+from .. import runtime, runtime_numpy
 from ..syntax import const, load, names_read, parse_expr, substitute
 
 #: Names a template may use besides its parameters, ``g`` and ``ans``.
@@ -52,6 +52,7 @@ TEMPLATE_GLOBALS: dict[str, Any] = {
         )
     },
     **{name: getattr(runtime, name) for name in runtime.__all__},
+    **{name: getattr(runtime_numpy, name) for name in runtime_numpy.__all__},
 }
 _SPECIAL = ("g", "ans")
 

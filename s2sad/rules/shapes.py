@@ -106,10 +106,18 @@ def nondifferentiable(*primitives: Any, shape: str | None = None) -> None:
 
 
 def method(
-    name: str, signature: str, *, shape: str | Callable | None = None, **derivatives: Template
+    name: str,
+    signature: str,
+    *,
+    shape: str | Callable | None = None,
+    unbroadcast: Iterable[str] = (),
+    **derivatives: Template,
 ) -> None:
     """A method of arrays, ``x.sum(axis)``; the receiver is the signature's first parameter."""
-    REGISTRY.add(Rule.define(("method", name), signature, derivatives, shape=shape))
+    rule = Rule.define(
+        ("method", name), signature, derivatives, frozenset(unbroadcast), shape=shape
+    )
+    REGISTRY.add(rule)
 
 
 def attribute(name: str, template: Template | None, *, shape: str | None = None) -> None:

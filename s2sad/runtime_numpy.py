@@ -1,0 +1,254 @@
+"""Adjoints of NumPy functions that take more than a one-line template: the rules of
+s2sad.rules call them, and generated code reaches them as it does s2sad.runtime's helpers.
+
+Each takes the adjoint ``g`` of the function's result and the function's arguments (and its
+result, where that saves work), never changes them, and returns a new array:
+
+>>> import numpy as np
+>>> prod_grad(1.0, np.array([2.0, 0.0, 5.0]), None, False)  # right where a is 0
+array([ 0., 10.,  0.])
+>>> clip_grad(1.0, np.array([-1.0, 0.0, 0.5]), 0.0, 1.0, "a")  # a tie splits g
+array([0. , 0.5, 1. ])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .runtime import expand_reduced, unbroadcast
+
+__all__ = [
+    "clip_grad",
+    "prod_grad",
+    "std_grad",
+    "sort_grad",
+    "cumprod_grad",
+    "tile_grad",
+    "repeated_grad",
+    "diagonal_grad",
+    "trace_grad",
+    "inner_grad_left",
+    "inner_grad_right",
+    "norm_grad",
+    "det_grad",
+    "solve_grad",
+]
+
+
+def _axes(axis, ndim: int) -> tuple:
+    """``axis`` (None, an int or a tuple, maybe negative) as sorted non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(sorted(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,))))
+
+
+def _float(g):
+    """The dtype a gradient array made from ``g`` has (at least float64's kind)."""
+    return np.result_type(g, np.float64)
+
+
+# ----- elementwise and reductions -------------------------------------------------------------
+def clip_grad(g, a, a_min, a_max, wrt):
+    """The adjoint of ``wrt`` ("a", "low" or "high") in ``np.clip(a, low, high)``, before it
+    is summed back over broadcast axes. ``np.clip`` is ``np.minimum(np.maximum(a, low),
+    high)`` and is differentiated as that: where ``a`` equals a bound, the two share ``g``
+    equally, as ties do in ``np.maximum``/``np.minimum``. A bound of None is no bound."""
+    low = a if a_min is None else np.maximum(a, a_min)
+    if wrt == "high":
+        return g * np.where(low == a_max, 0.5, a_max < low)
+    upper = 1.0 if a_max is None else np.where(low == a_max, 0.5, low < a_max)
+    if wrt == "low":
+        return g * upper * np.where(a == a_min, 0.5, a_min > a)
+    lower = 1.0 if a_min is None else np.where(a == a_min, 0.5, a > a_min)
+    return g * upper * lower
+
+
+def prod_grad(g, a, axis, keepdims):
+    """The adjoint of ``a`` in ``np.prod(a, axis)``: ``g`` times the product of the other
+    elements of each reduced group, from products of the elements before and after each
+    one, so it is exact where ``a`` holds zeros (``g * ans / a`` is not)."""
+    a = np.asarray(a)
+    reduced = _axes(axis, a.ndim)
+    order = [i for i in range(a.ndim) if i not in reduced] + list(reduced)
+    moved = np.transpose(a, order)
+    groups = moved.reshape(moved.shape[: a.ndim - len(reduced)] + (-1,))
+    before = np.ones_like(groups)
+    before[..., 1:] = np.cumprod(groups[..., :-1], axis=-1)
+    after = np.ones_like(groups)
+    after[..., :-1] = np.cumprod(groups[..., :0:-1], axis=-1)[..., ::-1]
+    others = np.transpose((before * after).reshape(moved.shape), np.argsort(order))
+    return expand_reduced(g, a, axis, keepdims) * others
+
+
+def std_grad(g, a, ans, axis, ddof, keepdims):
+    """The adjoint of ``a`` in ``np.std(a, axis, ddof=ddof)``: 0 where the deviation is 0
+    (all the elements reduced together are equal), as for a norm at 0."""
+    a = np.asarray(a)
+    count = a.size / max(np.size(ans), 1) - ddof
+    std = expand_reduced(ans, a, axis, keepdims)
+    scale = np.divide(
+        expand_reduced(g, a, axis, keepdims),
+        std * count,
+        out=np.zeros(np.shape(std), _float(g)),
+        where=std != 0,
+    )
+    return scale * (a - np.mean(a, axis=axis, keepdims=True))
+
+
+def sort_grad(g, a, axis):
+    """The adjoint of ``a`` in ``np.sort(a, axis)``: each element gets the gradient of the
+    place it is sorted to; equal elements take their places in order (a stable sort)."""
+    a = np.asarray(a)
+    grad = np.zeros(a.shape, _float(g))
+    if axis is None:
+        grad.reshape(-1)[np.argsort(a, axis=None, kind="stable")] = g
+        return grad
+    np.put_along_axis(grad, np.argsort(a, axis=axis, kind="stable"), g, axis)
+    return grad
+
+
+def cumprod_grad(g, a, axis):
+    """The adjoint of ``a`` in ``np.cumprod(a, axis)`` (of the flattened ``a`` when ``axis``
+    is None): the sums from the end of ``g * ans``, divided by ``a``; where ``a`` holds a 0,
+    the product's recurrence run backwards instead, which is exact there."""
+    a = np.asarray(a)
+    flat = a.reshape(-1) if axis is None else a
+    x = np.moveaxis(flat, 0 if axis is None else axis, -1)
+    g = np.moveaxis(np.broadcast_to(g, flat.shape), 0 if axis is None else axis, -1)
+    ans = np.cumprod(x, axis=-1)
+    if np.all(x != 0):
+        grad = np.cumsum((g * ans)[..., ::-1], axis=-1)[..., ::-1] / x
+    else:  # carried_j = g_j + x_(j+1) carried_(j+1); the adjoint of x_j is carried_j ans_(j-1)
+        grad = np.zeros(x.shape, _float(g))
+        carried = np.zeros(x.shape[:-1], _float(g))
+        for j in range(x.shape[-1] - 1, -1, -1):
+            carried = g[..., j] + carried * (x[..., j + 1] if j + 1 < x.shape[-1] else 0.0)
+            grad[..., j] = carried * (ans[..., j - 1] if j else 1.0)
+    return np.reshape(np.moveaxis(grad, -1, 0 if axis is None else axis), a.shape)
+
+
+# ----- repetition and diagonals ---------------------------------------------------------------
+def tile_grad(g, a, reps):
+    """The adjoint of ``a`` in ``np.tile(a, reps)``: the copies of ``a`` summed."""
+    shape = np.shape(a)
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    ndim = max(len(reps), len(shape))
+    reps = (1,) * (ndim - len(reps)) + reps
+    padded = (1,) * (ndim - len(shape)) + shape
+    split = np.reshape(g, [n for pair in zip(reps, padded) for n in pair])
+    return np.reshape(np.sum(split, axis=tuple(range(0, 2 * ndim, 2))), shape)
+
+
+def repeated_grad(g, a, repeats, axis):
+    """The adjoint of ``a`` in ``np.repeat(a, repeats, axis)``: the repeats summed (over
+    the flattened ``a`` when ``axis`` is None)."""
+    shape = np.shape(a)
+    if axis is None:
+        g, axis, length = np.ravel(g), 0, int(np.prod(shape))
+    else:
+        length = shape[axis]
+    g = np.moveaxis(g, axis, 0)
+    if np.ndim(repeats) == 0:
+        summed = np.sum(np.reshape(g, (length, int(repeats)) + g.shape[1:]), axis=1)
+    else:  # a count for each element
+        summed = np.zeros((length,) + g.shape[1:], _float(g))
+        np.add.at(summed, np.repeat(np.arange(length), repeats), g)
+    return np.reshape(np.moveaxis(summed, 0, axis), shape)
+
+
+def diagonal_grad(g, a, offset, axis1, axis2):
+    """The adjoint of ``a`` in ``np.diagonal(a, offset, axis1, axis2)`` (and of a 2-D ``a``
+    in ``np.diag(a, offset)``): ``g`` on that diagonal, zeros elsewhere."""
+    shape = np.shape(a)
+    grad = np.zeros(shape, _float(g))
+    steps = np.arange(np.shape(g)[-1])
+    rows, cols = steps + max(-offset, 0), steps + max(offset, 0)
+    np.moveaxis(grad, (axis1 % len(shape), axis2 % len(shape)), (-2, -1))[..., rows, cols] = g
+    return grad
+
+
+def trace_grad(g, a, offset, axis1, axis2):
+    """The adjoint of ``a`` in ``np.trace(a, offset, axis1, axis2)``: ``g`` on the diagonal."""
+    shape = np.shape(a)
+    first, second = axis1 % len(shape), axis2 % len(shape)
+    eye = np.eye(shape[first], shape[second], offset)
+    if first > second:
+        eye = eye.T
+    low, high = sorted((first, second))
+    others = tuple(i for i in range(len(shape)) if i not in (low, high))
+    return np.expand_dims(g, (low, high)) * np.expand_dims(eye, others)
+
+
+# ----- products -------------------------------------------------------------------------------
+def inner_grad_left(g, a, b):
+    """The adjoint of ``a`` in ``np.inner(a, b)`` (a sum over the last axes of both)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    result_axes = range(np.ndim(a) - 1, np.ndim(g))
+    return np.tensordot(g, b, axes=(list(result_axes), list(range(np.ndim(b) - 1))))
+
+
+def inner_grad_right(g, a, b):
+    """The adjoint of ``b`` in ``np.inner(a, b)``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    leading = list(range(np.ndim(a) - 1))
+    return np.tensordot(g, a, axes=(leading, leading))
+
+
+# ----- linear algebra -------------------------------------------------------------------------
+def norm_grad(g, x, ans, ord, axis, keepdims):
+    """The adjoint of ``x`` in ``np.linalg.norm(x, ord, axis)``, for the 2-norm and the
+    Frobenius norm, and for vector norms of any ``ord >= 1`` and ``±inf``. Where the norm is
+    0 the gradient is 0: any vector of the unit ball is a subgradient there, and 0 is the
+    one that keeps the gradient odd (the norm is even), as ``np.abs`` has 0 at 0 (JAX and
+    autograd give NaN). Ties in the inf-norm share ``g`` equally, as in ``np.max``."""
+    x = np.asarray(x)
+    matrix = (isinstance(axis, tuple) and len(axis) == 2) or (
+        axis is None and ord is not None and x.ndim == 2
+    )
+    g = expand_reduced(g, x, axis, keepdims)
+    norm = expand_reduced(ans, x, axis, keepdims)
+    if ord is None or ord == "fro" or (ord == 2 and not matrix):
+        return g * np.divide(x, norm, out=np.zeros(x.shape, _float(x)), where=norm != 0)
+    if matrix or isinstance(ord, str) or ord < 1 and ord != -np.inf:
+        raise NotImplementedError(
+            f"s2sad differentiates np.linalg.norm for ord=None, 'fro', 2 and vector norms of "
+            f"ord >= 1 or ±inf, not ord={ord!r} of a {'matrix' if matrix else 'vector'}"
+        )
+    if np.isinf(ord):  # the largest (smallest) magnitude; ties share g
+        mask = np.abs(x) == norm
+        return g * np.sign(x) * mask / np.sum(mask, axis=axis, keepdims=True)
+    ratio = np.divide(np.abs(x), norm, out=np.zeros(x.shape, _float(x)), where=norm != 0)
+    return g * np.sign(x) * ratio ** (ord - 1)
+
+
+def det_grad(g, a):
+    """The adjoint of ``a`` in ``np.linalg.det(a)``: ``g`` times the cofactor matrix, which
+    is ``det(a) * inv(a).T`` but, made from the singular values, is also right (and finite)
+    where ``a`` is singular."""
+    u, s, vt = np.linalg.svd(a)
+    others = prod_grad(1.0, s, -1, True)  # the product of the other singular values
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    cofactors = (u * others[..., None, :]) @ vt
+    return (np.asarray(g) * sign)[..., None, None] * cofactors
+
+
+_NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+
+
+def solve_grad(g, a, b, x, wrt):
+    """The adjoint of ``wrt`` ("a" or "b") in ``x = np.linalg.solve(a, b)``: with
+    ``gb = solve(a.T, g)``, ``b`` gets ``gb`` and ``a`` gets ``-gb x.T``, each summed back
+    over the axes NumPy broadcast it along. ``b`` is a vector (or a stack of them) where
+    NumPy takes it for one: when 1-D (NumPy 1 also when it has one axis fewer than ``a``)."""
+    transposed = np.swapaxes(a, -1, -2)
+    if np.ndim(b) == 1 or _NUMPY_1 and np.ndim(b) == np.ndim(a) - 1:
+        gb = np.linalg.solve(transposed, np.asarray(g)[..., None])[..., 0]
+        if wrt == "b":
+            return unbroadcast(gb, b)
+        return unbroadcast(-gb[..., :, None] * np.asarray(x)[..., None, :], a)
+    gb = np.linalg.solve(transposed, g)
+    if wrt == "b":
+        return unbroadcast(gb, b)
+    return unbroadcast(-gb @ np.swapaxes(x, -1, -2), a)
