@@ -83,13 +83,15 @@ class Effects:
         pure_call: Callable[[gast.Call], bool],
         local_names: set[str],
         updates_first_argument: Callable[[gast.Call], bool] = lambda call: False,
-        sharing: dict[str, frozenset[str]] | None = None,
+        sharing: Callable[[], dict[str, frozenset[str]]] | None = None,
     ):
         self.pure_call = pure_call
         self.local_names = local_names
         self.updates_first_argument = updates_first_argument
-        #: a name → the names that may share its memory (a write into one changes all)
-        self.sharing = sharing or {}
+        #: a name → the names that may share its memory (a write into one changes all),
+        #: worked out when the first write needs it
+        self._sharing = sharing
+        self._classes: dict[str, frozenset[str]] | None = None
         self._memo: dict[int, tuple[gast.stmt, Effect]] = {}
         self.changes: dict[int, int] = {}  # how often each statement was changed (forget)
 
@@ -139,10 +141,12 @@ class Effects:
 
     def _shared(self, names: set[str]) -> set[str]:
         """``names`` and every name that may share memory with one of them."""
-        sharing = self.sharing
-        if not sharing:
+        if self._sharing is None or not names:
             return names
-        return set().union(names, *(sharing.get(name, ()) for name in names))
+        if self._classes is None:
+            self._classes = self._sharing()
+        classes = self._classes
+        return set().union(names, *(classes.get(name, ()) for name in names))
 
     def of(self, statement: gast.stmt) -> Effect:
         """The effect of ``statement`` (remembered for simple statements until ``forget``)."""

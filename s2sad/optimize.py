@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
 
 import gast
 
@@ -112,12 +113,11 @@ class _Optimizer:
         self.locals = names_bound(tree)
         self.inlinable = derivative.inlinable
         self.adjoints = derivative.adjoint_variables
-        self.sequences = sequence_names(tree.body, self.parsed, {})
         self.effects = Effects(
             self.pure_call,
             self.locals,
             self.updates_first_argument,
-            sharing_classes(tree.body, self.held),
+            lambda: sharing_classes(tree.body, self.held),
         )
         self.policy = Policy(self.inlinable, self.adjoints, self.adjoints)
         self.folded: dict[int, tuple] = {}  # statement → (statement, version) when folded
@@ -145,6 +145,10 @@ class _Optimizer:
         """``add_at(dx, ...)``, ``zero_at(dx, ...)``, ``pop_last(dx)`` change ``dx`` in place."""
         function = self.resolve(call.func)
         return any(function is helper for helper in _UPDATING)
+
+    @functools.cached_property
+    def sequences(self) -> set[str]:
+        return sequence_names(self.tree.body, self.parsed, {})
 
     def held(self, value: gast.expr) -> list[str]:
         """The local names whose memory ``value`` may be, view or hold: a write into one
