@@ -18,6 +18,7 @@ import builtins
 import copy
 import inspect
 import linecache
+import os
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -129,14 +130,20 @@ class ParsedFunction:
 
 
 def display_filename(filename: str) -> str:
-    """``filename`` as shown in messages: relative to the cwd when that is shorter."""
-    import os
+    """``filename`` as shown in messages: relative to the cwd when that is shorter (worked
+    out once per file and working directory: a build asks for every statement)."""
+    key = (filename, os.getcwd())
+    shown = _SHOWN.get(key)
+    if shown is None:
+        try:
+            relative = os.path.relpath(filename)
+        except ValueError:
+            relative = filename
+        shown = _SHOWN[key] = relative if len(relative) < len(filename) else filename
+    return shown
 
-    try:
-        relative = os.path.relpath(filename)
-    except ValueError:
-        return filename
-    return relative if len(relative) < len(filename) else filename
+
+_SHOWN: dict[tuple[str, str], str] = {}
 
 
 _SOURCES: dict[str, int] = {}
