@@ -184,18 +184,20 @@ def parse_function(function: Callable) -> ParsedFunction:
         parsed = ParsedFunction(function, tree, filename, frozenset(assigned_names(tree)), closure)
         return cache.consulted(parsed)
     defined = Location(filename, code.co_firstlineno)
-    try:
-        lines, first_line = inspect.getsourcelines(function)
-    except (OSError, TypeError) as error:
-        raise SourceUnavailableError(
-            f"cannot read the source of {function.__qualname__}: {error}. Define the function "
-            "in a .py file so s2sad can read it",
-            defined,
-        ) from None
-    if function.__name__ == "<lambda>":
-        lines = _lambda_lines(code, lines, first_line)
-    source = textwrap.dedent("".join(lines))
-    tree = _find_definition(source, function, Location(filename, first_line))
+    tree = _quick_definition(function) if function.__name__ != "<lambda>" else None
+    if tree is None:
+        try:
+            lines, first_line = inspect.getsourcelines(function)
+        except (OSError, TypeError) as error:
+            raise SourceUnavailableError(
+                f"cannot read the source of {function.__qualname__}: {error}. Define the "
+                "function in a .py file so s2sad can read it",
+                defined,
+            ) from None
+        if function.__name__ == "<lambda>":
+            lines = _lambda_lines(code, lines, first_line)
+        source = textwrap.dedent("".join(lines))
+        tree = _find_definition(source, function, Location(filename, first_line))
     tree.decorator_list = []
     closure = _closure_values(function)
     parsed = ParsedFunction(
@@ -206,6 +208,48 @@ def parse_function(function: Callable) -> ParsedFunction:
         closure=closure,
     )
     return cache.consulted(parsed)
+
+
+def _quick_definition(function) -> gast.FunctionDef | None:
+    """The ``def`` of ``function`` read straight from its file's lines, without the
+    tokenizer ``inspect.getsourcelines`` runs over them (a third of parsing a long
+    function); None when that is not certain, for the caller to use ``inspect``.
+
+    The definition runs from ``co_firstlineno`` to the last line its code (nested code
+    included) runs, and on over lines indented deeper than the ``def`` (closing brackets,
+    a final ``pass``). A cut inside a statement does not parse, so it falls back."""
+    code = function.__code__
+    lines = linecache.getlines(code.co_filename, function.__globals__)
+    first = code.co_firstlineno
+    if not lines or first > len(lines):
+        return None
+    last = _last_line(code)
+    indent = len(lines[first - 1]) - len(lines[first - 1].lstrip())
+    while last < len(lines):
+        text = lines[last]
+        stripped = text.lstrip()
+        if stripped and not stripped.startswith("#") and len(text) - len(stripped) <= indent:
+            break
+        last += 1
+    source = textwrap.dedent("".join(lines[first - 1 : last]))
+    try:
+        module = gast.parse("\n" * (first - 1) + source)
+    except SyntaxError:
+        return None
+    body = module.body
+    if len(body) == 1 and isinstance(body[0], gast.FunctionDef):
+        if body[0].name == function.__name__:
+            return body[0]
+    return None
+
+
+def _last_line(code) -> int:
+    """The last line any instruction of ``code`` or of code nested in it comes from."""
+    last = max((line for _, _, line in code.co_lines() if line is not None), default=0)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_lines"):
+            last = max(last, _last_line(constant))
+    return max(last, code.co_firstlineno)
 
 
 def _lambda_lines(code, lines: list[str], first_line: int) -> list[str]:
