@@ -363,6 +363,10 @@ class _Optimizer:
             and isinstance(before, gast.Call)
             and gast.dump(value.func) == gast.dump(before.func)
         )
+        if same_call and self.updates_first_argument(value) and value.args and before.args:
+            first = value.args[0]
+            if isinstance(first, gast.Name) and first.id != getattr(before.args[0], "id", None):
+                return True  # add_at(1.0 * x, ...) → add_at(x, ...) would update x itself
         return target in self.derivative.accumulators and not (fresh or same_call)
 
     def primal_array(self, value: gast.expr) -> bool:

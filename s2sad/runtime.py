@@ -96,7 +96,7 @@ def cast_like(g, like):
                     f"{like.shape}: the arguments' shapes do not broadcast together "
                     "(the function itself raises for them)"
                 ) from None
-        if not g.flags.writeable:
+        if not g.flags.writeable or not g.flags.owndata:  # a view may be of an argument
             g = g.copy()
         return g
     if isinstance(like, (float, int)) and not isinstance(like, bool):
@@ -104,7 +104,12 @@ def cast_like(g, like):
     if isinstance(like, np.generic) and like.dtype.kind in "fc":
         return like.dtype.type(g)
     if isinstance(like, (list, tuple)):
-        parts = g if isinstance(g, (list, tuple)) else [0.0] * len(like)
+        if isinstance(g, (list, tuple)):
+            parts = g
+        elif isinstance(g, np.ndarray) and g.ndim and len(g) == len(like):
+            parts = list(g)  # a NumPy function took the list as an array
+        else:
+            parts = [g] * len(like)  # a number stands for every element
         cast = [cast_like(part, item) for part, item in zip(parts, like)]
         return type(like)(cast) if type(like) in (list, tuple) else type(like)(*cast)
     if isinstance(like, dict):

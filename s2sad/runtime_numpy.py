@@ -53,6 +53,9 @@ def clip_grad(g, a, a_min, a_max, wrt):
     is summed back over broadcast axes. ``np.clip`` is ``np.minimum(np.maximum(a, low),
     high)`` and is differentiated as that: where ``a`` equals a bound, the two share ``g``
     equally, as ties do in ``np.maximum``/``np.minimum``. A bound of None is no bound."""
+    a = np.asarray(a)  # lists compare as arrays, not as wholes
+    a_min = None if a_min is None else np.asarray(a_min)
+    a_max = None if a_max is None else np.asarray(a_max)
     low = a if a_min is None else np.maximum(a, a_min)
     if wrt == "high":
         return g * np.where(low == a_max, 0.5, a_max < low)
@@ -70,8 +73,9 @@ def prod_grad(g, a, axis, keepdims):
     a = np.asarray(a)
     reduced = _axes(axis, a.ndim)
     order = [i for i in range(a.ndim) if i not in reduced] + list(reduced)
-    moved = np.transpose(a, order)
-    groups = moved.reshape(moved.shape[: a.ndim - len(reduced)] + (-1,))
+    moved = np.transpose(a, order).astype(np.result_type(a.dtype, float))  # ints overflow
+    kept = moved.shape[: a.ndim - len(reduced)]
+    groups = moved.reshape(kept + (int(np.prod(moved.shape[len(kept) :])),))  # size 0 too
     before = np.ones_like(groups)
     before[..., 1:] = np.cumprod(groups[..., :-1], axis=-1)
     after = np.ones_like(groups)

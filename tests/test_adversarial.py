@@ -1904,3 +1904,22 @@ def slice_written_through_an_alias_then_rebound(x):
 )
 def test_the_adjoint_restores_the_array_written_not_the_name_rebound_since(function):
     assert check_grad(function, np.array([0.3, -0.4])) < 1e-6
+
+
+def element_read_and_product(w, x):
+    return w[2] * 3.0 + np.sum(w * x)  # dw starts as x: add_at must not update x
+
+
+def flipped_product(w, x):
+    return np.sum(np.flip(w) * x)  # dw is a view of x until it is returned
+
+
+def test_the_gradient_is_never_the_callers_array():
+    x = np.array([1.0, 2.0, 3.0])
+    grad = s2sad.grad(element_read_and_product)
+    assert np.array_equal(grad(np.array([4.0, 5.0, 6.0]), x), [1.0, 2.0, 6.0])
+    assert np.array_equal(grad(np.array([4.0, 5.0, 6.0]), x), [1.0, 2.0, 6.0])
+    assert np.array_equal(x, [1.0, 2.0, 3.0])
+    g = s2sad.grad(flipped_product)(np.ones(3), x)
+    g *= 0.0
+    assert np.array_equal(x, [1.0, 2.0, 3.0])

@@ -388,3 +388,14 @@ def write_into_the_base_of_a_read_view(x):
 
 def test_writing_into_an_array_keeps_what_the_adjoint_reads_through_a_view():
     assert check_grad(write_into_the_base_of_a_read_view, np.array([0.7, 0.2])) < 1e-6
+
+
+def numpy_of_a_list(v):
+    return np.prod(v) + np.sum(np.sin(v))
+
+
+def test_a_list_passed_to_numpy_gets_its_gradient_as_a_list():
+    v = [0.4, 0.1, 0.7]
+    grad = s2sad.grad(numpy_of_a_list)(v)
+    assert isinstance(grad, list)
+    assert check_grad(numpy_of_a_list, v) < 1e-6

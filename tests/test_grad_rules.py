@@ -1147,3 +1147,37 @@ def test_solve(a, b):
 @pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.0.0", reason="NumPy 2 semantics")
 def test_solve_a_stack_with_one_vector():
     assert check_grad(solve, STACK, VEC, wrt=(0, 1)) < 1e-6
+
+
+# ----- review findings: integer dtype=, lists as arrays, empty arrays ----------------------
+def cumsum_to_integers(x):
+    return np.sum(np.cumsum(x, dtype=int) * np.arange(3.0))
+
+
+def sum_in_float32(x):
+    return np.sum(np.cumsum(x, dtype=np.float32) * np.arange(3.0)) + np.prod(x, dtype=float)
+
+
+def test_a_cast_to_an_integer_dtype_carries_no_gradient():
+    x = np.array([0.3, 1.2, 2.5])
+    assert np.array_equal(s2sad.grad(cumsum_to_integers)(x), np.zeros(3))
+    assert np.allclose(s2sad.grad(sum_in_float32)(x), [3.0 + 3.0, 3.0 + 0.75, 2.0 + 0.36])
+
+
+def clip_of_lists(a, b):
+    return np.sum(np.clip([a, b], [0.5, 0.0], 2.0)) + np.sum(np.clip([a, b], 0.0, 0.5))
+
+
+def test_clip_of_python_lists():
+    assert s2sad.grad(clip_of_lists, wrt=(0, 1))(0.2, 1.0) == (1.0, 1.0)
+    assert s2sad.grad(clip_of_lists, wrt=(0, 1))(1.0, 0.3) == (1.0, 2.0)
+
+
+def product_of_rows(x):
+    return np.sum(np.prod(x, axis=1))
+
+
+def test_product_of_an_empty_array_and_of_integers():
+    assert s2sad.grad(product_of_rows)(np.zeros((0, 3))).shape == (0, 3)
+    big = np.full((1, 40), 3, dtype=np.int64)  # 3 ** 39 overflows int64
+    assert np.allclose(s2sad.grad(product_of_rows)(big), 3.0**39)

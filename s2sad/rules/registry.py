@@ -219,11 +219,35 @@ class Rule:
     def template(self, param: str, bound: BoundArguments) -> gast.expr:
         """The derivative template for ``param`` as a gast expression (not yet instantiated)."""
         if param in self._parsed:
-            return self._parsed[param]
-        text = self.derivatives[param](bound)
-        key = (param, text)
+            template = self._parsed[param]
+        else:
+            text = self.derivatives[param](bound)
+            key = (param, text)
+            if key not in self._made:
+                self._made[key] = self._parse(param, text)
+            template = self._made[key]
+        if self._casts(bound):
+            return self._cast_aware(param, template)
+        return template
+
+    def _casts(self, bound: BoundArguments) -> bool:
+        """Whether the call passes an optional ``dtype=`` (np.sum(x, dtype=int))."""
+        return (
+            "dtype" in bound
+            and not bound.is_none("dtype")
+            and any(p.name == "dtype" and p.has_default for p in self.signature)
+        )
+
+    def _cast_aware(self, param: str, template: gast.expr) -> gast.expr:
+        """``template`` where ``dtype`` is a floating type; where it is an integer type the
+        result is piecewise constant, and ``param`` gets no gradient."""
+        key = (param, id(template), "dtype")
         if key not in self._made:
-            self._made[key] = self._parse(param, text)
+            self._made[key] = gast.IfExp(
+                test=parse_expr("np.issubdtype(np.dtype(dtype), np.inexact)"),
+                body=template,
+                orelse=parse_expr(f"np.zeros(np.shape({param}))"),
+            )
         return self._made[key]
 
     def reads(self, param: str, bound: BoundArguments) -> set[str]:
