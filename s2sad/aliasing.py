@@ -38,13 +38,12 @@ import gast
 import numpy as np
 
 from . import cache, rules
-from .activity import walk_statements
 from .dataflow import MUTATING_METHODS, Effects, live_after
 from .errors import S2SADError, UnsupportedSyntaxError
 from .normalize import normalize
 from .parse import UNRESOLVED, parse_function
 from .primitives import dotted_source, is_user_function
-from .sequences import only_containers, sequence_names
+from .sequences import containers_built, only_containers, sequence_names
 from .shapes import Shapes
 from .sharing import (
     ARRAY_MUTATORS,
@@ -57,6 +56,7 @@ from .sharing import (
     from_numpy,
 )
 from .syntax import load, names_stored, operator_symbol, walk
+from .writes import may_write
 
 #: methods that change a list or dict itself, not the arrays it holds
 _LIST_METHODS = MUTATING_METHODS - {"fill", "resize"}
@@ -68,68 +68,9 @@ def check_aliasing(function, shapes, kinds: dict | None = None) -> None:
     """Raise UnsupportedSyntaxError for a write through shared memory in ``function`` (a
     NormalizedFunction) whose names have ``shapes`` (s2sad.broadcasting.Shapes) and whose
     parameters have ``kinds`` (a list, tuple or dict argument's ``.copy()`` is shallow)."""
-    if not _may_write(function):
+    if not may_write(function):
         return
     _Check(function, shapes, kinds or {}).run()
-
-
-def _may_write(function) -> bool:
-    """Whether ``function`` has a statement that could write into an array: a target
-    other than a name, ``z += e``, a call statement, or a call of something without a
-    rule, of a mutator, or with ``out``. Most functions have none, and need no check."""
-    if function.in_place or function.updated_items:
-        return True
-    for statement in walk_statements(function.tree.body):
-        if isinstance(statement, gast.Expr) and not isinstance(statement.value, gast.Constant):
-            return True
-        if isinstance(statement, gast.Assign) and not isinstance(statement.targets[0], gast.Name):
-            return True
-        if isinstance(statement, (gast.Assign, gast.Return, gast.If, gast.While, gast.For)):
-            header = {gast.If: "test", gast.While: "test", gast.For: "iter"}.get(
-                type(statement), "value"
-            )
-            node = getattr(statement, header)
-            if node is not None and any(_may_change(c, function.parsed) for c in _calls(node)):
-                return True
-        elif not isinstance(statement, (gast.Expr, gast.Pass, gast.Break, gast.Continue)):
-            return True
-    return False
-
-
-_BUILTINS_THAT_WRITE_NOTHING = (
-    *(range, len, enumerate, zip, reversed, sorted, isinstance, print),
-    *(float, int, bool, abs, round, min, max, sum, list, tuple, dict),
-)
-
-
-def _calls(node) -> list:
-    return [n for n in walk(node) if isinstance(n, gast.Call)]
-
-
-def _may_change(call: gast.Call, parsed) -> bool:
-    """Whether ``call`` might change one of its arguments (or hand back memory a later
-    write could reach): anything but a rule's primitive called plainly."""
-    if any(k.arg is None or k.arg == "out" for k in call.keywords):
-        return True
-    func = call.func
-    function = parsed.resolve(func)
-    if function is UNRESOLVED:
-        if not isinstance(func, gast.Attribute):
-            return True
-        attr = func.attr
-        return (
-            attr in ARRAY_MUTATORS
-            or attr in MUTATING_METHODS
-            or rules.lookup(("method", attr)) is None
-        )
-    if any(function is f for f in _BUILTINS_THAT_WRITE_NOTHING):
-        return False
-    rule = rules.lookup(function)
-    if rule is None or any(function is f for f in MUTATING_FUNCTIONS):
-        return True
-    nin = getattr(function, "nin", None)  # a ufunc's extra positional argument is out
-    limit = nin if isinstance(nin, int) else len(rule.parameters)
-    return len(call.args) > limit or any(isinstance(a, gast.Starred) for a in call.args)
 
 
 class _Check:
@@ -830,19 +771,6 @@ def _join(*states):
         for name, objects in other.items():
             joined[name] = joined.get(name, Objects()) | objects
     return joined
-
-
-def containers_built(body) -> set[str]:
-    """Names only ever bound to a list or dict built in the function (``[...]``, ``{...}``)."""
-    displays = (gast.List, gast.Dict)
-    nodes = list(walk(gast.Module(body=body, type_ignores=[])))
-    built = {
-        id(node.targets[0])
-        for node in nodes
-        if isinstance(node, gast.Assign) and isinstance(node.value, displays)
-    }
-    stores = [n for n in nodes if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)]
-    return {n.id for n in stores if id(n) in built} - {n.id for n in stores if id(n) not in built}
 
 
 def _names(target) -> set[str]:

@@ -96,3 +96,16 @@ def _makes(value, names: set[str], parsed: ParsedFunction, dicts: bool = True) -
             return held(func.value)
         return parsed.resolve(func) in ((list, tuple, dict) if dicts else (list, tuple))
     return held(value)
+
+
+def containers_built(body) -> set[str]:
+    """Names only ever bound to a list or dict built in the function (``[...]``, ``{...}``)."""
+    displays = (gast.List, gast.Dict)
+    nodes = list(walk(gast.Module(body=body, type_ignores=[])))
+    built = {
+        id(node.targets[0])
+        for node in nodes
+        if isinstance(node, gast.Assign) and isinstance(node.value, displays)
+    }
+    stores = [n for n in nodes if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)]
+    return {n.id for n in stores if id(n) in built} - {n.id for n in stores if id(n) not in built}

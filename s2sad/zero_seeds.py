@@ -23,8 +23,8 @@ from __future__ import annotations
 import gast
 
 from .activity import walk_statements
-from .aliasing import containers_built
 from .dataflow import read_before_rebound
+from .sequences import containers_built
 from .syntax import call, clone, load, loads
 
 
