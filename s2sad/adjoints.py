@@ -30,7 +30,7 @@ from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .parse import UNRESOLVED, ParsedFunction
 from .primitives import Operation, classify
 from .rules import RuleError
-from .sequences import sequence_names
+from .sequences import container_names, sequence_names
 from .shapes import Shapes
 from .syntax import attribute, call, clone, const, load, walk
 
@@ -82,7 +82,7 @@ class Adjoints:
         self.name_for = name_for
         self.accumulators: set[str] = set()
         self.sequences = sequence_names(body, parsed, kinds or {})
-        self.numeric = _numeric_names(body, parsed) - self.sequences
+        self.numeric = _numeric_names(body, parsed) - container_names(body, parsed, kinds or {})
         self.calls = None  # set by reverse mode: a calls.CallSites
 
     # ----- helpers in generated code --------------------------------------------------
@@ -125,7 +125,10 @@ class Adjoints:
             bound = rule.bind(operation.args, operation.keywords)
         except RuleError as error:
             raise UnsupportedSyntaxError(f"this call of {operation.name}: {error}", where) from None
-        if rule.primitive in _JOINS and any(self.sequence(bound[p]) for p in ("x1", "x2")):
+        if rule.primitive in _JOINS and (
+            any(self.sequence(bound[p]) for p in ("x1", "x2"))
+            or (rule.primitive is operator.mul and self.may_repeat(statement, bound))
+        ):
             self._joined(_JOINS[rule.primitive], bound["x1"], bound["x2"], adjoint)
             return
         bound.ndims = {p: self.shapes.ndim(statement, node) for p, node in bound.items()}
@@ -152,21 +155,32 @@ class Adjoints:
     def sequence(self, node) -> bool:
         return isinstance(node, gast.Name) and node.id in self.sequences
 
+    def may_repeat(self, statement, bound) -> bool:
+        """``v * 2`` where ``v``'s shape is unknown: it may be a list the analysis could not
+        see (a helper's result, an item of a list of lists), repeated."""
+        for count, other in ((bound["x2"], bound["x1"]), (bound["x1"], bound["x2"])):
+            if (
+                isinstance(count, gast.Constant)
+                and type(count.value) is int
+                and not isinstance(self.shapes.of(statement, other), tuple)
+            ):
+                return isinstance(other, gast.Name)
+        return False
+
     def _joined(self, helpers: tuple[str, str], left, right, adjoint: AssignmentAdjoint):
         """``left + right`` or ``left * right`` where either may be a list or a tuple:
         run-time helpers split the joined sequence's gradient (``first_part``,
         ``last_part``) or fold its repeats (``fold_repeats``), and fall back to the
         arithmetic rule for arrays."""
-        if helpers[0] == "fold_repeats" and self.sequence(right):
+        if helpers[0] == "fold_repeats" and (self.sequence(right) or _constant(left)):
             left, right = right, left  # ``3 * [x]``: the sequence is on the right
         for operand, helper, other in ((left, helpers[0], right), (right, helpers[1], left)):
             if not self.active(operand):
                 continue
-            extra = [other] if helper in ("fold_repeats", "count_grad") else []
-            adjoint.reads |= {operand.id} | (_names(other) if extra else set())
+            adjoint.reads |= {operand.id} | _names(other)
 
-            def build(g, ans, d, operand=operand, helper=helper, extra=extra):
-                return self.helper(helper, g, load(operand.id), *map(clone, extra))
+            def build(g, ans, d, operand=operand, helper=helper, other=other):
+                return self.helper(helper, g, load(operand.id), clone(other))
 
             adjoint.contributions.append(Contribution(operand.id, build))
 
@@ -351,6 +365,10 @@ _JOINS = {
     operator.add: ("first_part", "last_part"),
     operator.mul: ("fold_repeats", "count_grad"),
 }
+
+
+def _constant(node) -> bool:
+    return isinstance(node, gast.Constant)
 
 
 def _numeric_names(body, parsed: ParsedFunction) -> set[str]:

@@ -43,7 +43,14 @@ from .errors import S2SADError, UnsupportedSyntaxError
 from .normalize import normalize
 from .parse import UNRESOLVED, parse_function
 from .primitives import dotted_source, is_user_function
-from .sequences import containers_built, only_containers, sequence_names
+from .sequences import (
+    containers_built,
+    only_containers,
+    parameter_objects,
+    returns_display,
+    sequence_names,
+    tuple_names,
+)
 from .shapes import Shapes
 from .sharing import (
     ARRAY_MUTATORS,
@@ -82,6 +89,9 @@ class _Check:
         self.lists = containers_built(body)
         #: names that only ever hold lists, tuples or dicts (never arrays)
         self.collections = only_containers(body, self.parsed, kinds)
+        #: names that may be the caller's own list or dict (not a copy of it)
+        self.callers = parameter_objects(body, function.parameters)
+        self.tuples = tuple_names(body)
         #: names that may hold a list, tuple or dict besides the displays in self.lists
         self.shallow = sequence_names(body, self.parsed, kinds) | {
             name for name, kind in kinds.items() if kind == "mapping"
@@ -431,7 +441,8 @@ class _Check:
         key = slot.value if isinstance(slot, gast.Constant) else None
         index = key if type(key) is int else None
         old = self.function.updated_items.get(id(statement))
-        if not (isinstance(target.value, gast.Name) and root in self.lists | self.collections):
+        ours = (self.lists | self.collections) - self.callers  # lst[i] = v on the caller's
+        if not (isinstance(target.value, gast.Name) and root in ours):  # list: refused
             if old is not None and any(o in self.opaque_containers for o in state.get(root, ())):
                 # ([y] * 2)[0] += e: NumPy changes y, which the other slot holds too
                 self.write(statement, old, state, in_place=True, container=(root, None))
@@ -512,7 +523,7 @@ class _Check:
         )
         if arguments and not in_place:
             hint = f"copy it first: {arguments[0]} = {arguments[0]}.copy()"
-            if arguments[0] in self.shallow:
+            if arguments[0] in self.shallow and name not in self.callers:
                 hint = (
                     f"a copy of the list or dict {arguments[0]} holds the caller's arrays: "
                     f"put a new array in the slot ({name}[k] = {name}[k] + ...)"
@@ -547,6 +558,16 @@ class _Check:
     def extend(self, statement, name: str, state: dict) -> None:
         """Refuse ``lst += e`` while another live list may be the same list (it would grow
         too); the arrays ``lst`` holds are not changed."""
+        joined = statement.value.right
+        if isinstance(joined, gast.Tuple) or getattr(joined, "id", None) in self.tuples:
+            return  # t += (v,): a tuple is never grown, t is bound to a new one
+        if name in self.callers:
+            raise UnsupportedSyntaxError(
+                f"`{self.parsed.source_line(self.parsed.location(statement).line)}` on the "
+                "caller's list (an argument)",
+                self.parsed.location(statement),
+                hint=f"Python grows the caller's list; build a new one: {name} = {name} + ...",
+            )
         live = self.live.get(id(statement), set())
         mine = _bases(state.get(name, Objects()))
         others = [
@@ -650,6 +671,9 @@ class _Summary(_Check):
             if isinstance(o, tuple) and o[0] == "argument":
                 self.written.add(o[1])
 
+    def extend(self, statement, name, state) -> None:
+        self.write(statement, name, state)  # l += [v] on a parameter grows the caller's list
+
     def call_writes(self, statement, call, state) -> None:
         for target, _ in self.writes_of(call):  # y.sort() on a parameter writes into it
             if isinstance(target, gast.Name):
@@ -728,19 +752,7 @@ def _defaults_returned(function, shared: frozenset, passed) -> Objects:
 
 def returns_tuple(function) -> bool:
     """Whether ``function`` is one of the user's functions that returns a tuple display."""
-    code = getattr(function, "__code__", None)
-    if code is None or not is_user_function(function):
-        return False
-
-    def find() -> bool:
-        try:
-            tree = parse_function(function).tree
-        except S2SADError:
-            return False
-        returns = [n for n in walk(tree) if isinstance(n, gast.Return)]
-        return bool(returns) and all(isinstance(r.value, gast.Tuple) for r in returns)
-
-    return cache.lookup(("returns a tuple", code), find)
+    return returns_display(function) is gast.Tuple
 
 
 def _is_argument(obj) -> bool:

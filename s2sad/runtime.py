@@ -358,37 +358,51 @@ def repeat_grad(g, iterable):
     return [g] * len(iterable)
 
 
-def first_part(g, part):
-    """The adjoint of ``part`` in ``part + other``: for lists and tuples, the gradients of
-    the joined sequence's first ``len(part)`` items; for arrays and numbers, ``g``
-    un-broadcast.
+def _joined(part, other) -> bool:
+    """Whether ``part + other`` joins two sequences (otherwise NumPy adds elementwise)."""
+    return isinstance(part, (list, tuple)) and isinstance(other, (list, tuple))
 
-    >>> first_part([1.0, 2.0, 3.0], [5.0, 6.0])
+
+def _is_count(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def first_part(g, part, other):
+    """The adjoint of ``part`` in ``part + other``: for two lists or tuples, the gradients
+    of the joined sequence's first ``len(part)`` items; otherwise ``g`` un-broadcast.
+
+    >>> first_part([1.0, 2.0, 3.0], [5.0, 6.0], [7.0])
     [1.0, 2.0]
     """
-    if not isinstance(part, (list, tuple)):
+    if not _joined(part, other):
         return unbroadcast(g, part)
-    return list(g[: len(part)]) if isinstance(g, (list, tuple)) else g
+    return list(g[: len(part)]) if _has_items(g) else g
 
 
-def last_part(g, part):
-    """The adjoint of ``part`` in ``other + part``: the gradients of the last ``len(part)``
-    items of the joined sequence (``g`` un-broadcast for arrays and numbers)."""
-    if not isinstance(part, (list, tuple)):
+def last_part(g, part, other):
+    """The adjoint of ``part`` in ``other + part``: the gradients of the joined sequence's
+    items after ``len(other)`` (``g`` un-broadcast when NumPy added elementwise)."""
+    if not _joined(part, other):
         return unbroadcast(g, part)
-    return list(g[len(g) - len(part) :]) if isinstance(g, (list, tuple)) else g
+    return list(g[len(other) :]) if _has_items(g) else g
+
+
+def _has_items(g) -> bool:
+    """A sequence's gradient held item by item (a list, or an array when NumPy read it)."""
+    return isinstance(g, (list, tuple)) or (isinstance(g, np.ndarray) and g.ndim > 0)
 
 
 def fold_repeats(g, part, count):
-    """The adjoint of ``part`` in ``part * count``: for a list or tuple, the gradients of
-    its copies summed item by item; for arrays and numbers, ``g * count`` un-broadcast.
+    """The adjoint of ``part`` in ``part * count``: for a list or tuple repeated ``count``
+    times, the gradients of its copies summed item by item; otherwise (arithmetic) ``g *
+    count`` un-broadcast.
 
     >>> fold_repeats([1.0, 2.0, 3.0, 4.0], [5.0, 6.0], 2)
     [4.0, 6.0]
     """
-    if not isinstance(part, (list, tuple)):
+    if not (isinstance(part, (list, tuple)) and _is_count(count)):
         return unbroadcast(g * count, part)
-    if not isinstance(g, (list, tuple)):
+    if not _has_items(g) or not part:
         return g
     folded = [0.0] * len(part)
     for position, item in enumerate(g):
@@ -397,9 +411,9 @@ def fold_repeats(g, part, count):
 
 
 def count_grad(g, count, part):
-    """The adjoint of ``count`` in ``part * count``: none when ``part`` is a list or tuple
-    (``count`` is then an int), ``g * part`` un-broadcast otherwise."""
-    if isinstance(part, (list, tuple)):
+    """The adjoint of ``count`` in ``part * count``: none when that repeats a list or tuple,
+    ``g * part`` un-broadcast when it is arithmetic."""
+    if isinstance(part, (list, tuple)) and _is_count(count):
         return 0.0
     return unbroadcast(g * part, count)
 

@@ -110,4 +110,4 @@ def from_numpy(function) -> bool:
 ELEMENT_METHODS = frozenset({"pop", "popitem", "get", "setdefault", "values", "items"})
 
 #: calls whose result is a new container of the same elements
-CONTAINER_COPIES = (list, tuple, sorted, reversed)
+CONTAINER_COPIES = (list, tuple, dict, sorted, reversed)

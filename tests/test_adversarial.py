@@ -1923,3 +1923,55 @@ def test_the_gradient_is_never_the_callers_array():
     g = s2sad.grad(flipped_product)(np.ones(3), x)
     g *= 0.0
     assert np.array_equal(x, [1.0, 2.0, 3.0])
+
+
+def replace_a_slot_of_the_callers_list(lst, x):
+    lst[0] = x * 2.0  # Python changes the caller's list
+    return np.sum(lst[0] * lst[1])
+
+
+def replace_a_slot_of_the_callers_dict_by_another_name(d, x):
+    e = d
+    e["a"] = x * 2.0
+    return np.sum(e["a"])
+
+
+def grow_the_callers_list(lst, x):
+    lst += [x]
+    return np.sum(lst[-1])
+
+
+def _extend(items, v):
+    items += [v]
+    return v
+
+
+def grow_a_list_through_a_helper(x, y):
+    items = [x]
+    _extend(items, y)
+    return items[-1] * x
+
+
+def write_into_an_array_of_a_dict_copy(x):
+    a = x * 1.0
+    e = dict({"a": a})
+    h = e["a"]
+    h[0] = h[0] * 2.0  # h is a
+    return np.sum(a * h)
+
+
+@pytest.mark.parametrize(
+    "function, args",
+    [
+        (replace_a_slot_of_the_callers_list, ([1.0, 2.0], 3.0)),
+        (replace_a_slot_of_the_callers_dict_by_another_name, ({"a": 1.0}, 3.0)),
+        (grow_the_callers_list, ([1.0], 3.0)),
+        (grow_a_list_through_a_helper, (0.7, 0.3)),
+        (write_into_an_array_of_a_dict_copy, (np.array([0.3, -0.4]),)),
+    ],
+)
+def test_changes_to_the_callers_containers_or_shared_arrays_are_refused(function, args):
+    before = repr(args)
+    with pytest.raises(s2sad.UnsupportedSyntaxError):
+        s2sad.grad(function, wrt=len(args) - 1)(*args)
+    assert repr(args) == before

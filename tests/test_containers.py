@@ -399,3 +399,66 @@ def test_a_list_passed_to_numpy_gets_its_gradient_as_a_list():
     grad = s2sad.grad(numpy_of_a_list)(v)
     assert isinstance(grad, list)
     assert check_grad(numpy_of_a_list, v) < 1e-6
+
+
+# ----- lists s2sad learns of late: a helper's result, an item of a list of lists ---------
+def _listed(u):
+    return [u * 3.0, u]
+
+
+def _paired(u):
+    return (u, u * 2.0)
+
+
+def repeat_a_helpers_list(x):
+    t = _listed(x) * 2
+    return t[0] * t[3]
+
+
+def repeat_an_item_of_a_list_of_lists(x, y):
+    rows = [[x, y], [y, x]]
+    t = rows[0] * 2
+    total = t[0] * t[3]
+    for row in rows:
+        total = total + (3 * row)[4] * row[1]
+    return total
+
+
+def join_helpers_tuples(x):
+    t = _paired(x) + _paired(x * 1.5)
+    empty = ()
+    empty = empty + _paired(x)
+    return t[0] * t[3] + empty[1]
+
+
+def list_times_an_array(x, y, a):
+    return np.sum([x, y] * a) + np.sum(([x, y] + a) ** 2)
+
+
+def copy_of_a_dict(x):
+    d = {"a": x}
+    e = d.copy()
+    e["a"] = e["a"] * 2.0
+    return np.sum(e["a"] * d["a"])
+
+
+def grow_a_tuple(x):
+    t = (x,)
+    t += (x * 2.0,)
+    return t[0] * t[1]
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_lists_and_tuples_the_analysis_cannot_see_directly(optimize):
+    a = np.array([0.3, -0.4])
+    for function, args in [
+        (repeat_a_helpers_list, (0.7,)),
+        (repeat_an_item_of_a_list_of_lists, (0.7, 0.2)),
+        (join_helpers_tuples, (0.7,)),
+        (list_times_an_array, (0.7, 0.2, a)),
+        (copy_of_a_dict, (VEC[:2],)),
+        (grow_a_tuple, (0.7,)),
+    ]:
+        wrt = tuple(range(len(args)))
+        gradient = s2sad.grad(function, wrt=wrt, optimize=optimize)
+        assert check_grad(function, *args, wrt=wrt, gradient=gradient) < 1e-6, function.__name__
