@@ -45,6 +45,8 @@ from .parse import UNRESOLVED, parse_function
 from .primitives import dotted_source, is_user_function
 from .sequences import (
     containers_built,
+    holders_of,
+    list_holders,
     only_containers,
     parameter_objects,
     returns_display,
@@ -92,6 +94,7 @@ class _Check:
         #: names that may be the caller's own list or dict (not a copy of it)
         self.callers = parameter_objects(body, function.parameters)
         self.tuples = tuple_names(body)
+        self.list_holders = list_holders(body, self.parsed)
         #: names that may hold a list, tuple or dict besides the displays in self.lists
         self.shallow = sequence_names(body, self.parsed, kinds) | {
             name for name, kind in kinds.items() if kind == "mapping"
@@ -569,12 +572,7 @@ class _Check:
                 hint=f"Python grows the caller's list; build a new one: {name} = {name} + ...",
             )
         live = self.live.get(id(statement), set())
-        mine = _bases(state.get(name, Objects()))
-        others = [
-            n
-            for n in sorted(live & self.collections - {name})
-            if _bases(state.get(n, Objects())) & mine
-        ]
+        others = sorted(live & holders_of(self.list_holders, name) - {name})
         if others:
             location, other = self.parsed.location(statement), self.describe(others, statement)
             raise UnsupportedSyntaxError(

@@ -13,7 +13,7 @@ import gast
 from . import cache
 from .activity import walk_statements
 from .errors import S2SADError
-from .parse import ParsedFunction, parse_function
+from .parse import UNRESOLVED, ParsedFunction, parse_function
 from .primitives import is_user_function
 from .syntax import walk
 
@@ -189,3 +189,86 @@ def tuple_names(body) -> set[str]:
     pairs = _assignments(body)
     made = {target.id for target, value in pairs if isinstance(value, gast.Tuple)}
     return made - {target.id for target, value in pairs if not isinstance(value, gast.Tuple)}
+
+
+def list_holders(body, parsed: ParsedFunction) -> dict[str, set[str]]:
+    """For each name, the names that may be the same list or hold it as an item: ``b = a``
+    and ``b = a if c else d`` (the same list either way), ``c = [a, x]``, ``c.append(a)``
+    and ``c[k] = a`` (c holds a), ``b = c[i]`` and ``b = c.pop()`` (b may be an item of
+    c), and what a call of the user's returns (its argument, maybe). Read transitively
+    with :func:`holders_of`. Copies (``list(a)``, ``a[:]``, ``a.copy()``, ``a + [x]``) are
+    new lists.
+
+    >>> graph = list_holders(gast.parse("b = a\\nc = [b, x]\\nd = list(a)").body, None)
+    >>> sorted(holders_of(graph, "a")), sorted(holders_of(graph, "x"))
+    (['a', 'b', 'c'], ['c', 'x'])
+    """
+    graph: dict[str, set[str]] = {}
+
+    def held_by(item: str, holder: str) -> None:
+        graph.setdefault(item, set()).add(holder)
+
+    for statement in walk_statements(body):
+        if isinstance(statement, gast.Expr) and isinstance(statement.value, gast.Call):
+            func = statement.value.func  # c.append(a), c.insert(i, a), c.setdefault(k, a)
+            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+                for name in _names_in(statement.value.args):
+                    held_by(name, func.value.id)
+        if not isinstance(statement, gast.Assign):
+            continue
+        target, value = statement.targets[0], statement.value
+        if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+            for name in _names_in([value]):  # c[k] = a
+                held_by(name, target.value.id)
+        if not isinstance(target, gast.Name):
+            continue
+        same, holds, item_of = _list_sources(value, parsed)
+        for name in same:
+            held_by(name, target.id)
+            held_by(target.id, name)
+        for name in holds:
+            held_by(name, target.id)
+        for name in item_of:
+            held_by(target.id, name)
+    return graph
+
+
+def holders_of(graph: dict[str, set[str]], name: str) -> set[str]:
+    """``name`` and every name that may be its list or hold it, directly or not."""
+    found, todo = {name}, [name]
+    while todo:
+        for holder in graph.get(todo.pop(), ()):
+            if holder not in found:
+                found.add(holder)
+                todo.append(holder)
+    return found
+
+
+def _list_sources(value, parsed) -> tuple[list[str], list[str], list[str]]:
+    """For ``target = value``: the names target may be the same list as, the names it
+    holds as items, and the names it may be an item of."""
+    if isinstance(value, gast.Name):
+        return [value.id], [], []
+    if isinstance(value, gast.IfExp):
+        return _names_in([value.body, value.orelse]), [], []
+    if isinstance(value, (gast.List, gast.Tuple)):
+        return [], _names_in(value.elts), []
+    if isinstance(value, gast.Dict):
+        return [], _names_in(value.values), []
+    if isinstance(value, gast.Subscript):  # an item of c may be a list; a slice is new
+        return [], [], [] if isinstance(value.slice, gast.Slice) else _names_in([value.value])
+    if isinstance(value, gast.Call):
+        func = value.func
+        function = parsed.resolve(func) if parsed is not None else UNRESOLVED
+        if isinstance(func, gast.Attribute) and function is UNRESOLVED:  # a method
+            if func.attr == "copy":  # a new list; c.pop(), d.get(k, a): an item
+                return [], [], []
+            return _names_in(value.args), [], _names_in([func.value])
+        if function in (list, tuple, dict, sorted) or not is_user_function(function):
+            return [], [], []
+        return _names_in(value.args), [], []  # the user's function may hand back its argument
+    return [], [], []
+
+
+def _names_in(nodes) -> list[str]:
+    return [n.id for n in nodes if isinstance(n, gast.Name)]

@@ -462,3 +462,18 @@ def test_lists_and_tuples_the_analysis_cannot_see_directly(optimize):
         wrt = tuple(range(len(args)))
         gradient = s2sad.grad(function, wrt=wrt, optimize=optimize)
         assert check_grad(function, *args, wrt=wrt, gradient=gradient) < 1e-6, function.__name__
+
+
+def grow_copies_of_a_list(lst, y):
+    copied = list(lst)
+    copied += [y]
+    sliced = lst[:]
+    sliced += [y * 2.0]
+    kept = tuple(lst)
+    items = [lst[0]]
+    items += [y]
+    return copied[-1] * sliced[-1] + kept[0] * items[-1] + np.sum(np.array(lst))
+
+
+def test_growing_a_new_list_while_the_old_one_is_read_is_differentiated():
+    assert check_grad(grow_copies_of_a_list, [0.4, 0.9], 0.7, wrt=(0, 1)) < 1e-6
