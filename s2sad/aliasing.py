@@ -37,11 +37,10 @@ import inspect
 import gast
 import numpy as np
 
-from . import cache, rules
+from . import rules
 from .dataflow import MUTATING_METHODS, Effects, live_after
-from .errors import S2SADError, UnsupportedSyntaxError
-from .normalize import normalize
-from .parse import UNRESOLVED, parse_function
+from .errors import UnsupportedSyntaxError
+from .parse import UNRESOLVED
 from .primitives import dotted_source, is_user_function
 from .sequences import (
     containers_built,
@@ -53,7 +52,6 @@ from .sequences import (
     sequence_names,
     tuple_names,
 )
-from .shapes import Shapes
 from .sharing import (
     ARRAY_MUTATORS,
     CONTAINER_COPIES,
@@ -210,7 +208,7 @@ class _Check:
             # list(t) is a new list of the very same elements
             return shares | Objects(map(_base, self.held(call.args[0], state)))
         if is_user_function(function):
-            if returns_tuple(function):  # a, b = helper(...): its parts, unknown
+            if returns_display(function) is gast.Tuple:  # a, b = helper(...): its parts
                 self.parts[id(statement)] = None
             return shares | self.returned(function, statement, state)
         if rules.lookup(function) is None and not from_numpy(function):
@@ -228,6 +226,8 @@ class _Check:
         the arguments it may return (or views, tuples or shallow copies of them), its
         parameters' defaults; all of the arguments if unknown."""
         call = statement.value
+        from .summaries import defaults_returned, returned_arguments  # they use _Check
+
         shared = None if function is None else returned_arguments(function)
         atoms = [*call.args, *(k.value for k in call.keywords)]
         if shared is None:  # it may hand back memory of its own: a global array, an object's
@@ -240,7 +240,7 @@ class _Check:
                 pass
             else:
                 atoms = []
-                unknown |= _defaults_returned(function, shared, bound.arguments)
+                unknown |= defaults_returned(function, shared, bound.arguments)
                 for name, argument in bound.arguments.items():
                     copy = ("copied", name) in shared
                     if copy and isinstance(self.shapes.of(statement, argument), tuple):
@@ -302,6 +302,8 @@ class _Check:
             return [(out, None) for out in call.args[function.nin :]]  # np.exp(y, y)
         if not is_user_function(function):
             return []
+        from .summaries import returned_arguments  # it uses _Check
+
         written = {o[1] for o in returned_arguments(function) or () if o[0] == "written"}
         if not written:
             return []
@@ -651,62 +653,6 @@ class _Check:
         self.block(self.function.tree.body, state)
 
 
-class _Summary(_Check):
-    """The same analysis run on a helper to learn what its result may share, refusing
-    nothing (the helper's own derivative is checked when it is built)."""
-
-    def __init__(self, function):
-        super().__init__(function, Shapes(), {})  # no shapes: every value may be an array
-        self.results = Objects()
-        self.written: set[str] = set()  # parameters whose arrays it writes into
-
-    def copied(self, owner: Objects) -> Objects:
-        """A parameter's ``.copy()`` is shallow if the caller passes a list or a dict."""
-        return Objects(("copied", o[1]) for o in _bases(owner) if _is_argument(o))
-
-    def write(self, statement, name, state, in_place=False) -> None:
-        for o in _bases(state.get(name, ())):
-            if isinstance(o, tuple) and o[0] == "argument":
-                self.written.add(o[1])
-
-    def extend(self, statement, name, state) -> None:
-        self.write(statement, name, state)  # l += [v] on a parameter grows the caller's list
-
-    def call_writes(self, statement, call, state) -> None:
-        for target, _ in self.writes_of(call):  # y.sort() on a parameter writes into it
-            if isinstance(target, gast.Name):
-                self.write(statement, target.id, state)
-
-    def statement(self, statement, state: dict) -> dict | None:
-        if isinstance(statement, gast.Return) and statement.value is not None:
-            self.results |= self.held(statement.value, state)
-        return super().statement(statement, state)
-
-
-def returned_arguments(function) -> frozenset | None:
-    """What the user's ``function`` does with memory from outside: ("argument", name) for
-    a parameter its result may be (or be a view of, or a tuple holding), ("global", name)
-    or ("returned", callable) for a global array or what an opaque call handed back, and
-    ("written", name) for a parameter whose array it writes into. None when unknown (a
-    recursive function asking about itself, source s2sad cannot read)."""
-    if getattr(function, "__code__", None) is None:
-        return None
-
-    def find() -> frozenset | None:
-        try:
-            summary = _Summary(normalize(parse_function(function)))
-            summary.run()
-        except S2SADError:
-            return None
-        returned = frozenset(
-            o for o in map(_base, summary.results) if isinstance(o, tuple) and o[0] in _OUTSIDE
-        )
-        return returned | {("written", name) for name in summary.written}
-
-    # keyed like a derivative: two closures of one def may call different functions
-    return cache.lookup_unless_building(cache.key_for(function, "returns its arguments"), find)
-
-
 def _keywords(call: gast.Call) -> dict:
     return {k.arg: k.value for k in call.keywords if k.arg is not None}
 
@@ -731,26 +677,6 @@ def _aged(objects, made: int):
 #: memory from outside the function: the caller's arguments, global arrays, what calls
 #: s2sad cannot see into hand back
 _OUTSIDE = ("argument", "global", "returned", "copied", "default")
-
-
-def _defaults_returned(function, shared: frozenset, passed) -> Objects:
-    """("default", ...) for each parameter ``function`` may return that the call left to
-    a default other than a number, string or None (an array kept between calls)."""
-    defaults = {}
-    for parameter in inspect.signature(function).parameters.values():
-        default = parameter.default
-        if not isinstance(default, (int, float, complex, str, bytes, type(None))):
-            defaults[parameter.name] = default
-    return Objects(
-        ("default", f"the default of {function.__name__}()'s parameter {name}")
-        for name in defaults
-        if name not in passed and ("argument", name) in shared
-    )
-
-
-def returns_tuple(function) -> bool:
-    """Whether ``function`` is one of the user's functions that returns a tuple display."""
-    return returns_display(function) is gast.Tuple
 
 
 def _is_argument(obj) -> bool:

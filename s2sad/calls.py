@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import gast
 
 from . import cache
-from .aliasing import returns_tuple
 from .broadcasting import analyze_shapes
 from .errors import S2SADError, UnsupportedSyntaxError
+from .sequences import returns_display
 from .shapes import ONE, Dim
 from .syntax import (
     Comment,
@@ -119,7 +119,7 @@ class CallSites:
 
         from .adjoints import RESULT, Contribution
 
-        tuple_result = returns_tuple(helper)
+        tuple_result = returns_display(helper) is gast.Tuple
         if tuple_result:
             adjoint.reads.add(RESULT)  # the parts' shapes, for the seed of an ignored part
 
