@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import NonScalarOutputError
+from .errors import NonScalarOutputError, UnsupportedSyntaxError
 
 __all__ = [
     "unbroadcast",
@@ -61,10 +61,11 @@ def unbroadcast(g, like):
     with keepdims. ``g`` is returned as it is when the shapes already agree.
     """
     if isinstance(g, (list, tuple)) and isinstance(like, (list, tuple)):
-        raise TypeError(
-            "s2sad: + or * joined lists or tuples here, but the derivative was built taking "
-            "them for arrays (it could not tell what the operands hold); build the list "
-            "with [...] or list(...) in the function, or pass it as an argument"
+        raise UnsupportedSyntaxError(
+            "+ joining lists or tuples that the derivative was built taking for arrays (it "
+            "could not tell what the operands hold)",
+            hint="build the list with [...] or list(...) in the function, or pass it as an "
+            "argument",
         )
     shape = np.shape(like)
     g_shape = np.shape(g)

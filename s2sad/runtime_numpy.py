@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import NonDifferentiableError
 from .runtime import expand_reduced, unbroadcast
 
 __all__ = [
@@ -216,9 +217,10 @@ def norm_grad(g, x, ans, ord, axis, keepdims):
     if ord is None or ord == "fro" or (ord == 2 and not matrix):
         return g * np.divide(x, norm, out=np.zeros(x.shape, _float(x)), where=norm != 0)
     if matrix or isinstance(ord, str) or ord < 1 and ord != -np.inf:
-        raise NotImplementedError(
-            f"s2sad differentiates np.linalg.norm for ord=None, 'fro', 2 and vector norms of "
-            f"ord >= 1 or ±inf, not ord={ord!r} of a {'matrix' if matrix else 'vector'}"
+        raise NonDifferentiableError(
+            "np.linalg.norm",
+            why=f"s2sad differentiates it for ord=None, 'fro', 2 and vector norms of ord >= 1 "
+            f"or ±inf, not ord={ord!r} of a {'matrix' if matrix else 'vector'}",
         )
     if np.isinf(ord):  # the largest (smallest) magnitude; ties share g
         mask = np.abs(x) == norm

@@ -176,7 +176,7 @@ def join_values_of_unknown_kind(pairs, x):
 
 
 def test_joining_lists_s2sad_cannot_see_is_a_clear_error():
-    with pytest.raises(TypeError, match="joined lists or tuples"):
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="joining lists or tuples"):
         s2sad.grad(join_values_of_unknown_kind, wrt=(0, 1))([[1.0], [2.0]], 3.0)
 
 
