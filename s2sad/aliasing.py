@@ -43,11 +43,9 @@ from .errors import UnsupportedSyntaxError
 from .parse import UNRESOLVED
 from .primitives import dotted_source, is_user_function
 from .sequences import (
+    ContainerAliases,
     containers_built,
-    holders_of,
-    list_holders,
     only_containers,
-    parameter_objects,
     returns_display,
     sequence_names,
     tuple_names,
@@ -89,10 +87,10 @@ class _Check:
         self.lists = containers_built(body)
         #: names that only ever hold lists, tuples or dicts (never arrays)
         self.collections = only_containers(body, self.parsed, kinds)
-        #: names that may be the caller's own list or dict (not a copy of it)
-        self.callers = parameter_objects(body, function.parameters)
+        self.aliases = ContainerAliases(body, self.parsed, function.parameters)
+        #: names that may be the caller's own list or dict (or one inside it), not a copy
+        self.callers = self.aliases.callers
         self.tuples = tuple_names(body)
-        self.list_holders = list_holders(body, self.parsed)
         #: names that may hold a list, tuple or dict besides the displays in self.lists
         self.shallow = sequence_names(body, self.parsed, kinds) | {
             name for name, kind in kinds.items() if kind == "mapping"
@@ -453,6 +451,15 @@ class _Check:
                 self.write(statement, old, state, in_place=True, container=(root, None))
             self.write(statement, root, state)
             return
+        others = sorted(self.live.get(id(statement), set()) & self.aliases.visible(root) - {root})
+        if others:  # b = a; b[1] = v changes a too
+            other = self.describe(others, statement)
+            raise UnsupportedSyntaxError(
+                f"writing into a slot of {root}, a list or dict {other} may be or hold too",
+                self.parsed.location(statement),
+                hint=f"Python changes it for {other} too, which s2sad does not follow; "
+                f"change a copy ({root} = list({root}) or dict({root}))",
+            )
         if old is not None:
             self.write(statement, old, state, in_place=True, container=(root, key))
         # lst[i] = v replaces a slot: lst now holds v, in that slot (or any)
@@ -574,7 +581,7 @@ class _Check:
                 hint=f"Python grows the caller's list; build a new one: {name} = {name} + ...",
             )
         live = self.live.get(id(statement), set())
-        others = sorted(live & holders_of(self.list_holders, name) - {name})
+        others = sorted(live & self.aliases.visible(name) - {name})
         if others:
             location, other = self.parsed.location(statement), self.describe(others, statement)
             raise UnsupportedSyntaxError(

@@ -15,7 +15,7 @@ from .activity import walk_statements
 from .errors import S2SADError
 from .parse import UNRESOLVED, ParsedFunction, parse_function
 from .primitives import is_user_function
-from .syntax import walk
+from .syntax import loads, walk
 
 
 def sequence_names(body, parsed: ParsedFunction, kinds: dict) -> set[str]:
@@ -161,29 +161,6 @@ def containers_built(body) -> set[str]:
     return {n.id for n in stores if id(n) in built} - {n.id for n in stores if id(n) not in built}
 
 
-def parameter_objects(body, parameters) -> set[str]:
-    """Names that may be the very object a parameter holds (not a copy of it): the
-    parameters, and names assigned one of them (``e = d``, ``e = d if c else x``).
-
-    >>> body = gast.parse("e = d\\nf = e if c else x\\ng = d.copy()").body
-    >>> sorted(parameter_objects(body, ["d"]))
-    ['d', 'e', 'f']
-    """
-    names = set(parameters)
-    assignments = _assignments(body)
-    grown = True
-    while grown:
-        grown = False
-        for target, value in assignments:
-            choices = [value.body, value.orelse] if isinstance(value, gast.IfExp) else [value]
-            if target.id not in names and any(
-                isinstance(c, gast.Name) and c.id in names for c in choices
-            ):
-                names.add(target.id)
-                grown = True
-    return names
-
-
 def tuple_names(body) -> set[str]:
     """Names only ever bound to a tuple display (``t += (v,)`` makes a new tuple)."""
     pairs = _assignments(body)
@@ -191,84 +168,150 @@ def tuple_names(body) -> set[str]:
     return made - {target.id for target, value in pairs if not isinstance(value, gast.Tuple)}
 
 
-def list_holders(body, parsed: ParsedFunction) -> dict[str, set[str]]:
-    """For each name, the names that may be the same list or hold it as an item: ``b = a``
-    and ``b = a if c else d`` (the same list either way), ``c = [a, x]``, ``c.append(a)``
-    and ``c[k] = a`` (c holds a), ``b = c[i]`` and ``b = c.pop()`` (b may be an item of
-    c), and what a call of the user's returns (its argument, maybe). Read transitively
-    with :func:`holders_of`. Copies (``list(a)``, ``a[:]``, ``a.copy()``, ``a + [x]``) are
-    new lists.
-
-    >>> graph = list_holders(gast.parse("b = a\\nc = [b, x]\\nd = list(a)").body, None)
-    >>> sorted(holders_of(graph, "a")), sorted(holders_of(graph, "x"))
-    (['a', 'b', 'c'], ['c', 'x'])
-    """
-    graph: dict[str, set[str]] = {}
-
-    def held_by(item: str, holder: str) -> None:
-        graph.setdefault(item, set()).add(holder)
-
-    for statement in walk_statements(body):
-        if isinstance(statement, gast.Expr) and isinstance(statement.value, gast.Call):
-            func = statement.value.func  # c.append(a), c.insert(i, a), c.setdefault(k, a)
-            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
-                for name in _names_in(statement.value.args):
-                    held_by(name, func.value.id)
-        if not isinstance(statement, gast.Assign):
-            continue
-        target, value = statement.targets[0], statement.value
-        if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-            for name in _names_in([value]):  # c[k] = a
-                held_by(name, target.value.id)
-        if not isinstance(target, gast.Name):
-            continue
-        same, holds, item_of = _list_sources(value, parsed)
-        for name in same:
-            held_by(name, target.id)
-            held_by(target.id, name)
-        for name in holds:
-            held_by(name, target.id)
-        for name in item_of:
-            held_by(target.id, name)
-    return graph
-
-
-def holders_of(graph: dict[str, set[str]], name: str) -> set[str]:
-    """``name`` and every name that may be its list or hold it, directly or not."""
-    found, todo = {name}, [name]
-    while todo:
-        for holder in graph.get(todo.pop(), ()):
-            if holder not in found:
-                found.add(holder)
-                todo.append(holder)
-    return found
-
-
-def _list_sources(value, parsed) -> tuple[list[str], list[str], list[str]]:
-    """For ``target = value``: the names target may be the same list as, the names it
-    holds as items, and the names it may be an item of."""
-    if isinstance(value, gast.Name):
-        return [value.id], [], []
-    if isinstance(value, gast.IfExp):
-        return _names_in([value.body, value.orelse]), [], []
-    if isinstance(value, (gast.List, gast.Tuple)):
-        return [], _names_in(value.elts), []
-    if isinstance(value, gast.Dict):
-        return [], _names_in(value.values), []
-    if isinstance(value, gast.Subscript):  # an item of c may be a list; a slice is new
-        return [], [], [] if isinstance(value.slice, gast.Slice) else _names_in([value.value])
-    if isinstance(value, gast.Call):
-        func = value.func
-        function = parsed.resolve(func) if parsed is not None else UNRESOLVED
-        if isinstance(func, gast.Attribute) and function is UNRESOLVED:  # a method
-            if func.attr == "copy":  # a new list; c.pop(), d.get(k, a): an item
-                return [], [], []
-            return _names_in(value.args), [], _names_in([func.value])
-        if function in (list, tuple, dict, sorted) or not is_user_function(function):
-            return [], [], []
-        return _names_in(value.args), [], []  # the user's function may hand back its argument
-    return [], [], []
-
-
 def _names_in(nodes) -> list[str]:
     return [n.id for n in nodes if isinstance(n, gast.Name)]
+
+
+class ContainerAliases:
+    r"""Which names may be the same list, tuple or dict object, and which may hold it.
+
+    A change made to a container in place (``c[k] = v``, ``c += [v]``) is seen by every
+    name that may be that object, and every container that may hold it, at any depth. A
+    small points-to analysis, flow-insensitive: each name may point to objects made by a
+    statement (a display, a copy, a call) or passed in (a parameter, and the items inside
+    it); ``b = a`` points ``b`` where ``a`` points, ``b = c[i]`` (``c.pop()``, ``for b in
+    c``) where ``c``'s items point, ``c = [a, x]``, ``c.append(a)`` and ``c[k] = a`` put
+    ``a``'s objects among ``c``'s items, copies (``list(c)``, ``c[:]``, ``c + d``) are new
+    objects holding ``c``'s items, and the user's functions may hand an argument back.
+
+    >>> body = gast.parse("a = [x]\nb = a\nc = [b, y]\nd = list(c)\ne = d[0]\nf = L[0]").body
+    >>> aliases = ContainerAliases(body, None, ["L", "x", "y"])
+    >>> sorted(aliases.visible("a")), sorted(aliases.callers & set("abcdef"))
+    (['a', 'b', 'c', 'd', 'e'], ['e', 'f'])
+    """
+
+    def __init__(self, body, parsed, parameters):
+        self.points: dict[str, set] = {p: {("argument", p)} for p in parameters}
+        self.items: dict[object, set] = {("argument", p): {("item", p)} for p in parameters}
+        for p in parameters:
+            self.items[("item", p)] = {("item", p)}  # the caller's lists inside lists
+        self.caller_objects = {o for p in parameters for o in (("argument", p), ("item", p))}
+        self.rules: list = []  # (kind, target, source) constraints, solved together
+        for statement in walk_statements(body):
+            self._statement(statement, parsed)
+        self._solve()
+        self.callers = {n for n, objects in self.points.items() if objects & self.caller_objects}
+
+    def visible(self, name: str) -> set[str]:
+        """The names that see a change made in place to the object ``name`` holds."""
+        mine = self.points.get(name, set())
+        seen = {name}
+        for other, objects in self.points.items():
+            if objects & mine or self._inside(objects) & mine:
+                seen.add(other)
+        return seen
+
+    def _inside(self, objects: set) -> set:
+        """Every object held by ``objects``, at any depth."""
+        found, todo = set(), list(objects)
+        while todo:
+            for item in self.items.get(todo.pop(), ()):
+                if item not in found:
+                    found.add(item)
+                    todo.append(item)
+        return found
+
+    def _solve(self) -> None:
+        grown = True
+        while grown:
+            grown = False
+            for kind, target, source in self.rules:
+                if kind == "points":  # target = source
+                    new = self.points.get(source, set())
+                elif kind == "item":  # target = source[i]
+                    new = set().union(*(self.items.get(o, ()) for o in self.points.get(source, ())))
+                else:  # "holds" (c.append(a), c[k] = a), "spreads" (c.extend(d), list(d))
+                    new = self.points.get(source, set())
+                    if kind == "spreads":
+                        new = set().union(*(self.items.get(o, ()) for o in new))
+                    for container in list(self.points.get(target, ())):
+                        if not new <= self.items.setdefault(container, set()):
+                            self.items[container] |= new
+                            grown = True
+                    continue
+                if not new <= self.points.setdefault(target, set()):
+                    self.points[target] |= new
+                    grown = True
+
+    def _made(self, name: str, statement) -> tuple:
+        made = ("made", id(statement))
+        self.points.setdefault(name, set()).add(made)
+        return made
+
+    def _statement(self, statement, parsed) -> None:
+        rules = self.rules
+        if isinstance(statement, gast.For):
+            for target in _names_in([statement.target]):
+                rules.extend(("item", target, n) for n in sorted(loads(statement.iter)))
+            return
+        if isinstance(statement, gast.Expr) and isinstance(statement.value, gast.Call):
+            func = statement.value.func  # c.append(a), c.insert(i, a), c.extend(d)
+            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+                for source in _names_in(statement.value.args):
+                    rules.append(("holds", func.value.id, source))
+                    rules.append(("spreads", func.value.id, source))
+            return
+        if not isinstance(statement, gast.Assign):
+            return
+        target, value = statement.targets[0], statement.value
+        if isinstance(target, gast.Subscript):  # c[k] = a: c holds a
+            if isinstance(target.value, gast.Name):
+                for source in _names_in([value]):
+                    rules.append(("holds", target.value.id, source))
+            return
+        if not isinstance(target, gast.Name):
+            return
+        name = target.id
+        if isinstance(value, gast.Name):
+            rules.append(("points", name, value.id))
+        elif isinstance(value, gast.IfExp):
+            rules.extend(("points", name, n) for n in _names_in([value.body, value.orelse]))
+        elif isinstance(value, (gast.List, gast.Tuple, gast.Dict)):
+            self._made(name, statement)
+            elements = value.values if isinstance(value, gast.Dict) else value.elts
+            rules.extend(("holds", name, source) for source in _names_in(elements))
+        elif isinstance(value, gast.Subscript):
+            if isinstance(value.slice, gast.Slice):
+                self._copy(name, statement, _names_in([value.value]))
+            else:
+                rules.extend(("item", name, n) for n in _names_in([value.value]))
+        elif isinstance(value, gast.BinOp):
+            self._copy(name, statement, _names_in([value.left, value.right]))
+        elif isinstance(value, gast.Call):
+            self._call(name, statement, value, parsed)
+        else:
+            self._made(name, statement)
+
+    def _copy(self, name: str, statement, sources: list[str]) -> None:
+        """``name`` is a new container holding the items of ``sources``."""
+        self._made(name, statement)
+        self.rules.extend(("spreads", name, source) for source in sources)
+
+    def _call(self, name: str, statement, call, parsed) -> None:
+        func = call.func
+        function = parsed.resolve(func) if parsed is not None else UNRESOLVED
+        arguments = _names_in(call.args)
+        if isinstance(func, gast.Attribute) and function is UNRESOLVED:  # a method
+            owner = _names_in([func.value])
+            if func.attr == "copy":
+                self._copy(name, statement, owner)
+            else:  # c.pop(), d.get(k, a): an item, or the default; maybe new
+                self._made(name, statement)
+                self.rules.extend(("item", name, n) for n in owner)
+                self.rules.extend(("points", name, n) for n in arguments)
+        elif function in (list, tuple, dict, sorted, reversed):
+            self._copy(name, statement, arguments)
+        else:
+            self._made(name, statement)
+            if is_user_function(function) or function is UNRESOLVED:
+                self.rules.extend(("points", name, n) for n in arguments)  # handed back

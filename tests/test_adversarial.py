@@ -1975,3 +1975,47 @@ def test_changes_to_the_callers_containers_or_shared_arrays_are_refused(function
     with pytest.raises(s2sad.UnsupportedSyntaxError):
         s2sad.grad(function, wrt=len(args) - 1)(*args)
     assert repr(args) == before
+
+
+def replace_a_slot_through_another_name(x, y):
+    a = [x, y]
+    b = a
+    b[1] = x * 5.0  # a[1] too
+    return sum(a)
+
+
+def replace_a_slot_of_an_item(x, y):
+    a = [x, y]
+    c = [a]
+    c[0][1] = x * 5.0  # c[0] is a
+    return sum(a)
+
+
+def grow_an_item_of_a_list(x, y):
+    a = [x, y]
+    c = [a]
+    b = c[0]
+    b += [x * y]  # b is a
+    return sum(a)
+
+
+def change_the_callers_list_through_an_item(lst, x):
+    c = [lst]
+    c[0][0] = x * 2.0  # c[0] is the caller's list
+    return sum(lst) * x
+
+
+@pytest.mark.parametrize(
+    "function, args",
+    [
+        (replace_a_slot_through_another_name, (0.7, -0.3)),
+        (replace_a_slot_of_an_item, (0.7, -0.3)),
+        (grow_an_item_of_a_list, (0.7, -0.3)),
+        (change_the_callers_list_through_an_item, ([0.5, 0.2], 0.7)),
+    ],
+)
+def test_changing_a_list_another_name_is_or_holds_is_refused(function, args):
+    before = repr(args)
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="may be or hold|may hold|caller"):
+        s2sad.grad(function, wrt=len(args) - 1)(*args)
+    assert repr(args) == before
