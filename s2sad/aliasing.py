@@ -315,8 +315,8 @@ class _Check:
         """What each element of the tuple or list ``statement`` makes may hold: in a loop,
         whatever it held on any pass (t[0] read at the top of the body sees them all)."""
         known = self.parts.get(id(statement))
-        if known is not None:
-            parts = [old | new for old, new in zip(known, parts)]
+        if known is not None:  # a dict's slots set later are kept (set_slot)
+            parts = [old | new for old, new in zip(known, parts)] + known[len(parts) :]
             if parts == known:
                 return
         self.parts[id(statement)] = parts

@@ -219,6 +219,7 @@ def _quick_definition(function) -> gast.FunctionDef | None:
     included) runs, and on over lines indented deeper than the ``def`` (closing brackets,
     a final ``pass``). A cut inside a statement does not parse, so it falls back."""
     code = function.__code__
+    linecache.checkcache(code.co_filename)  # an edited, reloaded module: read it again
     lines = linecache.getlines(code.co_filename, function.__globals__)
     first = code.co_firstlineno
     if not lines or first > len(lines):

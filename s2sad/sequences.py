@@ -102,14 +102,8 @@ def _makes(value, names: set, parsed: ParsedFunction, dicts: bool = True, pairs=
     def held(node) -> bool:
         return isinstance(node, displays) or (isinstance(node, gast.Name) and node.id in names)
 
-    def of_sequences(node) -> bool:  # [[x, y], [y, x]]: its items are sequences
-        return isinstance(node, gast.Name) and any(
-            target.id == node.id
-            and isinstance(display, (gast.List, gast.Tuple, gast.Dict))
-            and all(map(held, display.values if isinstance(display, gast.Dict) else display.elts))
-            and (display.values if isinstance(display, gast.Dict) else display.elts)
-            for target, display in pairs
-        )
+    def of_sequences(node) -> bool:  # [[x, y], [y, x]], [[x]] * n: its items are sequences
+        return isinstance(node, gast.Name) and _holds_sequences(node, held, pairs, ())
 
     if isinstance(value, tuple):  # for name in iterable
         return of_sequences(value[1])
@@ -126,8 +120,28 @@ def _makes(value, names: set, parsed: ParsedFunction, dicts: bool = True, pairs=
         function = parsed.resolve(func)
         if function in ((list, tuple, dict) if dicts else (list, tuple)):
             return True
+        if is_user_function(function) and any(map(held, value.args)):
+            return True  # the user's function may hand its list back
         return returns_display(function) is not None
     return held(value)
+
+
+def _holds_sequences(node, held, pairs, seen: tuple) -> bool:
+    """Whether every item of ``node`` is a sequence (``held``), as far as its displays and
+    the names bound to them tell (a module-level function: a recursive closure would make
+    a reference cycle each build)."""
+    if isinstance(node, (gast.List, gast.Tuple, gast.Dict)):
+        elements = node.values if isinstance(node, gast.Dict) else node.elts
+        return bool(elements) and all(map(held, elements))
+    if isinstance(node, gast.BinOp):
+        return any(_holds_sequences(side, held, pairs, seen) for side in (node.left, node.right))
+    if isinstance(node, gast.Name) and node.id not in seen:
+        return any(
+            target.id == node.id and _holds_sequences(bound, held, pairs, (*seen, node.id))
+            for target, bound in pairs
+            if not isinstance(bound, tuple)
+        )
+    return False
 
 
 def returns_display(function) -> type | None:

@@ -51,6 +51,8 @@ MUTATING_FUNCTIONS = (
     *(getattr(operator, f"i{op}") for op in ("pow", "mod", "matmul")),
     operator.setitem,
     operator.delitem,
+    # np.ndarray.fill(y, v): the array methods that change y, called through the class
+    *(getattr(np.ndarray, name) for name in sorted(ARRAY_MUTATORS) if hasattr(np.ndarray, name)),
 )
 VIEW_FUNCTIONS = (
     np.reshape,

@@ -2019,3 +2019,14 @@ def test_changing_a_list_another_name_is_or_holds_is_refused(function, args):
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="may be or hold|may hold|caller"):
         s2sad.grad(function, wrt=len(args) - 1)(*args)
     assert repr(args) == before
+
+
+def fill_through_the_class(x):
+    y = x * 1.0
+    np.ndarray.fill(y, 1.0)  # y.fill(1.0), spelt through the class
+    return np.sum(y * x)
+
+
+def test_array_mutators_called_through_the_class_are_refused():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="changes y in place"):
+        s2sad.grad(fill_through_the_class)(V)

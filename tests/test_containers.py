@@ -477,3 +477,25 @@ def grow_copies_of_a_list(lst, y):
 
 def test_growing_a_new_list_while_the_old_one_is_read_is_differentiated():
     assert check_grad(grow_copies_of_a_list, [0.4, 0.9], 0.7, wrt=(0, 1)) < 1e-6
+
+
+def _same(items):
+    return items
+
+
+def repeat_what_a_helper_hands_back(x, y, n):
+    c = _same([x, y]) * n
+    return sum(c) * c[0]
+
+
+def repeat_an_item_of_a_repeated_list(x, y, n):
+    c = [[x, y]] * n
+    d = c[0] * 2
+    return sum(d) * c[-1][0]
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_repeating_lists_a_helper_or_a_repetition_hands_back(optimize):
+    for function in (repeat_what_a_helper_hands_back, repeat_an_item_of_a_repeated_list):
+        gradient = s2sad.grad(function, wrt=(0, 1), optimize=optimize)
+        assert check_grad(function, 0.7, -0.3, 2, wrt=(0, 1), gradient=gradient) < 1e-6

@@ -288,3 +288,21 @@ def test_static_and_plain_methods_read_through_the_class():
 def test_a_bound_method_is_python_with_source():
     # SourceUnavailableError is for functions typed into a REPL and builtins, not methods.
     assert s2sad.grad(Circle().times_k)(2.0) == 3.0
+
+
+def test_a_module_edited_and_reloaded_is_read_again(tmp_path, monkeypatch):
+    import importlib
+    import os
+
+    module = tmp_path / "edited_module.py"
+    module.write_text("import numpy as np\n\ndef f(x):\n    return np.sum(x * x)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import edited_module
+
+    x = np.array([1.0, 2.0])
+    assert np.allclose(s2sad.grad(edited_module.f)(x), [2.0, 4.0])
+    module.write_text("import numpy as np\n\ndef f(x):\n    return np.sum(x * x * x)\n")
+    stat = module.stat()
+    os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # a later edit
+    importlib.reload(edited_module)
+    assert np.allclose(s2sad.grad(edited_module.f)(x), [3.0, 12.0])
