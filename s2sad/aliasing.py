@@ -61,7 +61,7 @@ from .sharing import (
     from_numpy,
 )
 from .syntax import load, names_stored, operator_symbol, walk
-from .writes import may_write
+from .writes import may_write, positional_out
 
 #: methods that change a list or dict itself, not the arrays it holds
 _LIST_METHODS = MUTATING_METHODS - {"fill", "resize"}
@@ -298,6 +298,9 @@ class _Check:
             return [(call.args[0], None)]
         if isinstance(function, np.ufunc) and len(call.args) > function.nin:
             return [(out, None) for out in call.args[function.nin :]]  # np.exp(y, y)
+        if from_numpy(function):  # np.sum(x, 0, None, out)
+            out = positional_out(function, call.args)
+            return [] if out is None else [(out, None)]
         if not is_user_function(function):
             return []
         from .summaries import returned_arguments  # it uses _Check

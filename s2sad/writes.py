@@ -17,6 +17,8 @@ True
 
 from __future__ import annotations
 
+import inspect
+
 import gast
 
 from . import rules
@@ -82,5 +84,18 @@ def _may_change(call: gast.Call, parsed) -> bool:
     if rule is None or any(function is f for f in MUTATING_FUNCTIONS):
         return True
     nin = getattr(function, "nin", None)  # a ufunc's extra positional argument is out
-    limit = nin if isinstance(nin, int) else len(rule.parameters)
-    return len(call.args) > limit or any(isinstance(a, gast.Starred) for a in call.args)
+    if isinstance(nin, int):
+        return len(call.args) > nin or any(isinstance(a, gast.Starred) for a in call.args)
+    return positional_out(function, call.args) is not None  # np.sum(x, 0, None, out)
+
+
+def positional_out(function, args: list):
+    """The argument a NumPy function takes as ``out`` when passed by position (None when
+    there is none, or its signature cannot be read)."""
+    if len(args) < 2:
+        return None
+    try:
+        bound = inspect.signature(function).bind_partial(*args)
+    except (TypeError, ValueError):
+        return None
+    return bound.arguments.get("out")

@@ -2030,3 +2030,25 @@ def fill_through_the_class(x):
 def test_array_mutators_called_through_the_class_are_refused():
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="changes y in place"):
         s2sad.grad(fill_through_the_class)(V)
+
+
+def sum_into_an_out_by_position(x, o):
+    s = np.sum(x, 0, None, o)  # NumPy's fourth positional parameter is out
+    return s * o
+
+
+def cumsum_into_an_out_by_position(x, y):
+    np.cumsum(x, 0, None, y)
+    return np.sum(x * y)
+
+
+@pytest.mark.parametrize(
+    "function, args",
+    [
+        (sum_into_an_out_by_position, (V, np.array(0.5))),
+        (cumsum_into_an_out_by_position, (V, np.zeros(4))),
+    ],
+)
+def test_out_passed_by_position_is_refused(function, args):
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="in place"):
+        s2sad.grad(function)(*args)
