@@ -444,6 +444,12 @@ class _Check:
         For ``c[i] += e`` (``updated_items``) NumPy changes the array ``c[i]`` holds."""
         root = _root(target)
         slot = target.slice
+        if isinstance(slot, gast.Slice) and root in self.lists | self.collections | self.shallow:
+            raise UnsupportedSyntaxError(
+                f"assigning a slice of the list {root}",
+                self.parsed.location(statement),
+                hint=f"build a new list ({root} = {root}[:i] + [...] + {root}[j:])",
+            )
         key = slot.value if isinstance(slot, gast.Constant) else None
         index = key if type(key) is int else None
         old = self.function.updated_items.get(id(statement))

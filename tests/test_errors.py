@@ -177,3 +177,15 @@ def test_an_array_output_is_located_at_the_return():
 def test_invalid_arguments_are_value_errors_too():
     with pytest.raises(ValueError, match="no parameter 'z'"):
         s2sad.grad(elementwise, wrt="z")(1.0)
+
+
+def assign_a_slice_of_a_list(x, y):
+    items = [y, x]
+    items[:] = [np.sin(y), x]
+    return items[0] * items[1]
+
+
+def test_assigning_a_slice_of_a_list_is_refused_with_the_line():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="slice of the list items") as caught:
+        s2sad.grad(assign_a_slice_of_a_list)(0.3, 0.5)
+    assert_located(caught.value, line_of("items[:] = [np.sin(y), x]"))
