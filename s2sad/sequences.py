@@ -70,8 +70,8 @@ def only_containers(body, parsed: ParsedFunction, kinds: dict) -> set[str]:
 
 
 def _assignments(body) -> list:
-    """(target, value) of each ``name = value``, and (target, iterable) of each ``for name
-    in iterable`` (marked by a ``None`` value's place being taken by ``("for", iter)``)."""
+    """(target, value) of each ``name = value``, and (target, ("for", iterable)) of each
+    ``for name in iterable``."""
     pairs = []
     for statement in walk_statements(body):
         if isinstance(statement, gast.Assign) and isinstance(statement.targets[0], gast.Name):
