@@ -61,6 +61,8 @@ def unbroadcast(g, like):
     with keepdims. ``g`` is returned as it is when the shapes already agree.
     """
     if isinstance(g, (list, tuple)) and isinstance(like, (list, tuple)):
+        if len(g) == len(like):
+            return g  # a list put in a slot (m[0] = [x, y]): NumPy broadcast nothing
         raise UnsupportedSyntaxError(
             "+ joining lists or tuples that the derivative was built taking for arrays (it "
             "could not tell what the operands hold)",

@@ -327,5 +327,7 @@ class ContainerAliases:
             self._copy(name, statement, arguments)
         else:
             self._made(name, statement)
-            if is_user_function(function) or function is UNRESOLVED:
+            if is_user_function(function) and returns_display(function) is not None:
+                self.rules.extend(("holds", name, n) for n in arguments)  # [u, 2 * u]: new
+            elif is_user_function(function) or function is UNRESOLVED:
                 self.rules.extend(("points", name, n) for n in arguments)  # handed back

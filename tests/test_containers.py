@@ -499,3 +499,32 @@ def test_repeating_lists_a_helper_or_a_repetition_hands_back(optimize):
     for function in (repeat_what_a_helper_hands_back, repeat_an_item_of_a_repeated_list):
         gradient = s2sad.grad(function, wrt=(0, 1), optimize=optimize)
         assert check_grad(function, 0.7, -0.3, 2, wrt=(0, 1), gradient=gradient) < 1e-6
+
+
+def lists_put_in_slots(x):
+    rows = [[x, 1.0], [x, 2.0]]
+    rows[0] = [x * 2.0, 1.0]
+    named = {"k": [0.0, 0.0]}
+    named["k"] = [x * 2.0, 1.0]
+    swapped = [[x, 1.0], [2.0, x]]
+    swapped[0], swapped[1] = swapped[1], swapped[0]
+    return rows[0][0] * rows[1][0] + named["k"][0] * x + swapped[0][1] * swapped[1][0]
+
+
+def _made_list(u):
+    return [u, u * 2.0]
+
+
+def change_a_list_a_helper_made(x):
+    made = _made_list(x)  # a new list holding x, not x itself
+    made[0] = 3.0
+    grown = _made_list(x)
+    grown += [x]
+    return made[0] * made[1] + grown[2] * grown[1]
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_lists_in_slots_and_lists_helpers_make(optimize):
+    for function in (lists_put_in_slots, change_a_list_a_helper_made):
+        gradient = s2sad.grad(function, optimize=optimize)
+        assert check_grad(function, 0.7, gradient=gradient) < 1e-6, function.__name__
