@@ -196,9 +196,10 @@ class ContainerAliases:
     it); ``b = a`` points ``b`` where ``a`` points, ``b = c[i]`` (``c.pop()``, ``for b in
     c``) where ``c``'s items point, ``c = [a, x]``, ``c.append(a)`` and ``c[k] = a`` put
     ``a``'s objects among ``c``'s items, copies (``list(c)``, ``c[:]``, ``c + d``) are new
-    objects holding ``c``'s items, and the user's functions may hand an argument back.
+    objects holding ``c``'s items, and the user's functions may hand back an argument or
+    anything inside it.
 
-    >>> body = gast.parse("a = [x]\nb = a\nc = [b, y]\nd = list(c)\ne = d[0]\nf = L[0]").body
+    >>> body = gast.parse("a = [x]\nb = a\nc = [b, y]\nd = c[:]\ne = d[0]\nf = L[0]").body
     >>> aliases = ContainerAliases(body, None, ["L", "x", "y"])
     >>> sorted(aliases.visible("a")), sorted(aliases.callers & set("abcdef"))
     (['a', 'b', 'c', 'd', 'e'], ['e', 'f'])
@@ -244,6 +245,9 @@ class ContainerAliases:
                     new = self.points.get(source, set())
                 elif kind == "item":  # target = source[i]
                     new = set().union(*(self.items.get(o, ()) for o in self.points.get(source, ())))
+                elif kind == "within":  # target = helper(source): it, or anything inside it
+                    new = self.points.get(source, set())
+                    new = new | self._inside(new)
                 else:  # "holds" (c.append(a), c[k] = a), "spreads" (c.extend(d), list(d))
                     new = self.points.get(source, set())
                     if kind == "spreads":
@@ -329,5 +333,5 @@ class ContainerAliases:
             self._made(name, statement)
             if is_user_function(function) and returns_display(function) is not None:
                 self.rules.extend(("holds", name, n) for n in arguments)  # [u, 2 * u]: new
-            elif is_user_function(function) or function is UNRESOLVED:
-                self.rules.extend(("points", name, n) for n in arguments)  # handed back
+            elif is_user_function(function) or function is UNRESOLVED:  # handed back
+                self.rules.extend(("within", name, n) for n in arguments)

@@ -2052,3 +2052,19 @@ def cumsum_into_an_out_by_position(x, y):
 def test_out_passed_by_position_is_refused(function, args):
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="in place"):
         s2sad.grad(function)(*args)
+
+
+def _first(items):
+    return items[0]
+
+
+def replace_a_slot_of_an_item_a_helper_hands_back(x, y):
+    b = [y * 2.0, x]
+    e = _first([b, b])  # b itself
+    e[-1] = y
+    return sum(b) * b[-1]
+
+
+def test_a_helper_may_hand_back_an_item_of_its_argument():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="may be or hold"):
+        s2sad.grad(replace_a_slot_of_an_item_a_helper_hands_back)(0.7, 0.3)
