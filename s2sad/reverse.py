@@ -443,7 +443,15 @@ class _ReverseMode:
             if plan.target_pushed:
                 body.insert(0, assign(loop.target.id, self.pop(), line))
             target = loop.target.id if isinstance(loop, gast.For) else None
-            if target is not None and self.activity.is_active(target):
+            if (
+                target is not None
+                and self.activity.is_active(target)
+                and not self.activity.is_active(loop.iter.id)
+            ):  # for r in L: r = r * x with L not differentiated: r's adjoint stops here
+                body.append(assign(self.adjoint_name(target), const(0.0), line))
+                index = self.namer.fresh("_")
+                steps = call(load(self.global_name("range")), [load(plan.counter)])
+            elif target is not None and self.activity.is_active(target):
                 # the element came from ``iterable[k]``: its adjoint goes back there
                 index = self.namer.fresh("k")
                 sequence = loop.iter.id

@@ -388,3 +388,28 @@ def loop_over_rows_that_may_not_run(x, n):
 )
 def test_seeds_that_may_stay_zero_where_reads_add_nothing(f, args):
     assert check_grad(f, np.array([0.1, 0.2, 0.3, 0.4]), *args) < 1e-6
+
+
+def loop_target_rebound_over_a_constant_list(x, weights):
+    total = 0.0
+    for w in weights:
+        w = w * x  # the loop variable, rebound to a value that depends on x
+        total = total + np.sum(w * w)
+    return total
+
+
+def test_a_loop_variable_rebound_over_a_list_not_differentiated():
+    for optimize in (True, False):
+        gradient = s2sad.grad(loop_target_rebound_over_a_constant_list, wrt=0, optimize=optimize)
+        assert gradient(0.7, [0.5, 0.3]) == pytest.approx(2 * 0.7 * (0.25 + 0.09))
+        assert (
+            check_grad(
+                loop_target_rebound_over_a_constant_list,
+                0.7,
+                np.ones((3, 2)),
+                gradient=s2sad.grad(
+                    loop_target_rebound_over_a_constant_list, wrt=0, optimize=optimize
+                ),
+            )
+            < 1e-6
+        )
