@@ -453,8 +453,9 @@ class _Check:
         key = slot.value if isinstance(slot, gast.Constant) else None
         index = key if type(key) is int else None
         old = self.function.updated_items.get(id(statement))
-        ours = (self.lists | self.collections) - self.callers  # lst[i] = v on the caller's
-        if not (isinstance(target.value, gast.Name) and root in ours):  # list: refused
+        # the caller's list or dict takes the array path below, which refuses the write
+        ours = (self.lists | self.collections) - self.callers
+        if not (isinstance(target.value, gast.Name) and root in ours):
             if old is not None and any(o in self.opaque_containers for o in state.get(root, ())):
                 # ([y] * 2)[0] += e: NumPy changes y, which the other slot holds too
                 self.write(statement, old, state, in_place=True, container=(root, None))
