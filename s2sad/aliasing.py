@@ -87,7 +87,8 @@ class _Check:
         self.lists = containers_built(body)
         #: names that only ever hold lists, tuples or dicts (never arrays)
         self.collections = only_containers(body, self.parsed, kinds)
-        self.aliases = ContainerAliases(body, self.parsed, function.parameters)
+        containers = [p for p in function.parameters if not _number_or_array(kinds.get(p))]
+        self.aliases = ContainerAliases(body, self.parsed, containers)
         #: names that may be the caller's own list or dict (or one inside it), not a copy
         self.callers = self.aliases.callers
         self.tuples = tuple_names(body)
@@ -694,6 +695,11 @@ def _aged(objects, made: int):
 #: memory from outside the function: the caller's arguments, global arrays, what calls
 #: s2sad cannot see into hand back
 _OUTSIDE = ("argument", "global", "returned", "copied", "default")
+
+
+def _number_or_array(kind) -> bool:
+    """Whether a parameter of ``kind`` is passed a number or an array, never a container."""
+    return kind in ("number", "scalar") or isinstance(kind, tuple)
 
 
 def _is_argument(obj) -> bool:

@@ -2066,5 +2066,5 @@ def replace_a_slot_of_an_item_a_helper_hands_back(x, y):
 
 
 def test_a_helper_may_hand_back_an_item_of_its_argument():
-    with pytest.raises(s2sad.UnsupportedSyntaxError, match="writing into e"):
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="slot of e, a list or dict b may"):
         s2sad.grad(replace_a_slot_of_an_item_a_helper_hands_back)(0.7, 0.3)
