@@ -196,6 +196,9 @@ class _Check:
             return shares  # other methods of arrays make new values
         function = self.parsed.resolve(func)
         if any(function is f for f in VIEW_FUNCTIONS) and call.args:
+            shape = self.shapes.of(statement, call.args[0])
+            if function is np.diag and isinstance(shape, tuple) and len(shape) == 1:
+                return shares  # np.diag of a vector makes a new matrix
             return shares | self.held(call.args[0], state)
         if any(function is f for f in (max, min)) and (len(call.args) == 1 or "key" in keywords):
             # max([a, b], key=np.sum) is a or b itself (max(a, b) of arrays raises)

@@ -2068,3 +2068,13 @@ def replace_a_slot_of_an_item_a_helper_hands_back(x, y):
 def test_a_helper_may_hand_back_an_item_of_its_argument():
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="slot of e, a list or dict b may"):
         s2sad.grad(replace_a_slot_of_an_item_a_helper_hands_back)(0.7, 0.3)
+
+
+def write_into_the_matrix_diag_makes(x):
+    d = np.diag(x * 1.0)  # a new matrix: x's copy is not viewed
+    d[0, 1] = 3.0
+    return np.sum(d * d) + np.sum(x)
+
+
+def test_writing_into_np_diag_of_a_vector_is_differentiated():
+    assert check_grad(write_into_the_matrix_diag_makes, V) < 1e-6
