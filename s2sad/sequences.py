@@ -56,10 +56,11 @@ def only_containers(body, parsed: ParsedFunction, kinds: dict) -> set[str]:
     """
     assignments = _assignments(body)
     containers = container_names(body, parsed, kinds)
+    bindings = _bindings(assignments)
     making = {
         id(target)
         for target, value in assignments
-        if _makes(value, containers, parsed, True, assignments)
+        if _makes(value, containers, parsed, True, bindings)
     }
     stores = [
         node
@@ -81,29 +82,39 @@ def _assignments(body) -> list:
     return pairs
 
 
+def _bindings(assignments: list) -> dict[str, list]:
+    """Each name → the values assigned to it (loops aside), to look into displays."""
+    bound: dict[str, list] = {}
+    for target, value in assignments:
+        if not isinstance(value, tuple):
+            bound.setdefault(target.id, []).append(value)
+    return bound
+
+
 def _grown(assignments: list, names: set[str], parsed: ParsedFunction, dicts: bool) -> set[str]:
     """``names`` and every name assigned a container made from them, to a fixed point."""
     names = set(names)
+    bindings = _bindings(assignments)
     grown = True
     while grown:
         grown = False
         for target, value in assignments:
-            if target.id not in names and _makes(value, names, parsed, dicts, assignments):
+            if target.id not in names and _makes(value, names, parsed, dicts, bindings):
                 names.add(target.id)
                 grown = True
     return names
 
 
-def _makes(value, names: set, parsed: ParsedFunction, dicts: bool = True, pairs=()) -> bool:
+def _makes(value, names: set, parsed: ParsedFunction, dicts: bool, bindings: dict) -> bool:
     """Whether ``value`` is a list or tuple (or a dict, with ``dicts``) when ``names``
-    hold containers (``pairs``: the function's assignments, to look into displays)."""
+    hold containers (``bindings``: what each name is assigned, to look into displays)."""
     displays = (gast.List, gast.Tuple, gast.Dict) if dicts else (gast.List, gast.Tuple)
 
     def held(node) -> bool:
         return isinstance(node, displays) or (isinstance(node, gast.Name) and node.id in names)
 
     def of_sequences(node) -> bool:  # [[x, y], [y, x]], [[x]] * n: its items are sequences
-        return isinstance(node, gast.Name) and _holds_sequences(node, held, pairs, ())
+        return isinstance(node, gast.Name) and _holds_sequences(node, held, bindings, ())
 
     if isinstance(value, tuple):  # for name in iterable
         return of_sequences(value[1])
@@ -126,7 +137,7 @@ def _makes(value, names: set, parsed: ParsedFunction, dicts: bool = True, pairs=
     return held(value)
 
 
-def _holds_sequences(node, held, pairs, seen: tuple) -> bool:
+def _holds_sequences(node, held, bindings: dict, seen: tuple) -> bool:
     """Whether every item of ``node`` is a sequence (``held``), as far as its displays and
     the names bound to them tell (a module-level function: a recursive closure would make
     a reference cycle each build)."""
@@ -134,12 +145,12 @@ def _holds_sequences(node, held, pairs, seen: tuple) -> bool:
         elements = node.values if isinstance(node, gast.Dict) else node.elts
         return bool(elements) and all(map(held, elements))
     if isinstance(node, gast.BinOp):
-        return any(_holds_sequences(side, held, pairs, seen) for side in (node.left, node.right))
+        sides = (node.left, node.right)
+        return any(_holds_sequences(side, held, bindings, seen) for side in sides)
     if isinstance(node, gast.Name) and node.id not in seen:
         return any(
-            target.id == node.id and _holds_sequences(bound, held, pairs, (*seen, node.id))
-            for target, bound in pairs
-            if not isinstance(bound, tuple)
+            _holds_sequences(bound, held, bindings, (*seen, node.id))
+            for bound in bindings.get(node.id, ())
         )
     return False
 
