@@ -61,7 +61,7 @@ from .sharing import (
     from_numpy,
 )
 from .syntax import load, names_stored, operator_symbol, walk
-from .writes import may_write, positional_out
+from .writes import may_write, method_out, positional_out
 
 #: methods that change a list or dict itself, not the arrays it holds
 _LIST_METHODS = MUTATING_METHODS - {"fill", "resize"}
@@ -293,6 +293,8 @@ class _Check:
             if owner is UNRESOLVED and func.attr in ARRAY_MUTATORS:
                 if getattr(func.value, "id", None) not in self.lists:  # lst.sort(): a list
                     return [(func.value, None)]
+            elif owner is UNRESOLVED and method_out(call) is not None:
+                return [(method_out(call), None)]  # y.sum(0, None, o)
             elif isinstance(owner, np.ufunc) and func.attr == "at" and call.args:
                 return [(call.args[0], None)]  # np.add.at(y, i, v)
             elif func.attr == "shuffle" and call.args:

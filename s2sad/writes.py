@@ -20,12 +20,13 @@ from __future__ import annotations
 import inspect
 
 import gast
+import numpy as np
 
 from . import rules
 from .activity import walk_statements
 from .dataflow import MUTATING_METHODS
 from .parse import UNRESOLVED
-from .sharing import ARRAY_MUTATORS, MUTATING_FUNCTIONS
+from .sharing import ARRAY_MUTATORS, MUTATING_FUNCTIONS, from_numpy
 from .syntax import walk
 
 
@@ -77,6 +78,7 @@ def _may_change(call: gast.Call, parsed) -> bool:
             attr in ARRAY_MUTATORS
             or attr in MUTATING_METHODS
             or rules.lookup(("method", attr)) is None
+            or method_out(call) is not None
         )
     if any(function is f for f in _BUILTINS_THAT_WRITE_NOTHING):
         return False
@@ -89,6 +91,16 @@ def _may_change(call: gast.Call, parsed) -> bool:
     return positional_out(function, call.args) is not None  # np.sum(x, 0, None, out)
 
 
+def method_out(call: gast.Call):
+    """The argument an array method call takes as ``out`` when passed by position
+    (``y.sum(0, None, o)``): array methods take their arguments in the order of the NumPy
+    function of the same name, after the array itself."""
+    function = getattr(np, call.func.attr, None)
+    if function is None or not callable(function) or not from_numpy(function):
+        return None
+    return positional_out(function, [call.func.value, *call.args])
+
+
 def positional_out(function, args: list):
     """The argument a NumPy function takes as ``out`` when passed by position (None when
     there is none, or its signature cannot be read)."""
@@ -98,4 +110,7 @@ def positional_out(function, args: list):
         bound = inspect.signature(function).bind_partial(*args)
     except (TypeError, ValueError):
         return None
-    return bound.arguments.get("out")
+    out = bound.arguments.get("out")
+    if isinstance(out, gast.Constant) and out.value is None:
+        return None  # np.sum(x, 0, None, None, True): no out
+    return out

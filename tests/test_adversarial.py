@@ -2042,11 +2042,25 @@ def cumsum_into_an_out_by_position(x, y):
     return np.sum(x * y)
 
 
+def sum_method_into_an_out_by_position(x, o):
+    m = np.outer(x, x)
+    m.sum(0, None, o)  # the method's third positional parameter is out; nothing is bound
+    return np.sum(o * x)
+
+
+def max_method_into_an_out_by_position(x, o):
+    m = np.outer(x, x)
+    s = m.max(0, o)
+    return np.sum(s * o * x)
+
+
 @pytest.mark.parametrize(
     "function, args",
     [
         (sum_into_an_out_by_position, (V, np.array(0.5))),
         (cumsum_into_an_out_by_position, (V, np.zeros(4))),
+        (sum_method_into_an_out_by_position, (V, np.zeros(4))),
+        (max_method_into_an_out_by_position, (V, np.zeros(4))),
     ],
 )
 def test_out_passed_by_position_is_refused(function, args):

@@ -977,6 +977,26 @@ def test_var_and_std(f):
     assert check_grad(f, MAT) < 1e-6
 
 
+def reductions_with_every_argument_by_position(x):
+    # NumPy's order: a, axis, dtype, out, keepdims (max: a, axis, out, keepdims; var and
+    # std: a, axis, dtype, out, ddof, keepdims); keepdims=True keeps the (3, 1) shape
+    total = np.sum(np.sum(x, 1, None, None, True) * COL) + np.sum(x.mean(1, None, None, True) * COL)
+    total += np.sum(np.max(x, 1, None, True) * COL) + np.sum(x.min(1, None, True) * COL)
+    total += np.sum(np.std(x, 1, None, None, 1, True) * COL) + np.sum(
+        x.var(1, None, None, 0, True) * COL
+    )
+    return total + np.sum(np.prod(x, 1, None, None, True) * COL) + np.sum(x.cumsum(1, None) * MAT)
+
+
+def test_reduction_arguments_passed_by_position_bind_as_in_numpy():
+    assert check_grad(reductions_with_every_argument_by_position, MAT) < 1e-6
+
+
+def test_a_rule_whose_parameters_are_out_of_numpys_order_is_refused():
+    with pytest.raises(s2sad.rules.RuleError, match="'keepdims' is not in the function's place"):
+        s2sad.defvjp(np.nansum, "a, axis=None, keepdims=False", a="np.broadcast_to(g, np.shape(a))")
+
+
 def std_rows(x):
     return np.sum(np.std(x, axis=1) * np.arange(1.0, 4.0))
 

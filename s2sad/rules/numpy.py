@@ -91,20 +91,20 @@ def _var(args: BoundArguments) -> str:
 
 
 _EXTREMUM = "extremum_grad(g, a, ans, axis, keepdims)"
+# out= is in NumPy's order of parameters, so that arguments passed by position bind as they
+# do in NumPy (an array passed as out is refused before any rule is used: s2sad.aliasing)
+_REDUCTION = "a, axis=None, dtype=None, out=None, keepdims=False"
+_EXTREMA = "a, axis=None, out=None, keepdims=False"
 for _name in ("sum", "mean"):
     _vjp = _sum if _name == "sum" else _mean
-    defvjp(getattr(np, _name), "a, axis=None, dtype=None, keepdims=False", shape=_reduced, a=_vjp)
-    method(_name, "a, axis=None, dtype=None, keepdims=False", shape=_reduced, a=_vjp)
-defvjp(
-    [np.max, np.amax, np.min, np.amin], "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM
-)
-method("max", "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM)
-method("min", "a, axis=None, keepdims=False", shape=_reduced, a=_EXTREMUM)
-# keepdims and ddof follow out= in NumPy's order of parameters: they are taken by keyword
-_KEEPDIMS = "a, axis=None, dtype=None, *, keepdims=False"
-_DDOF = "a, axis=None, dtype=None, *, ddof=0, keepdims=False"
+    defvjp(getattr(np, _name), _REDUCTION, shape=_reduced, a=_vjp)
+    method(_name, _REDUCTION, shape=_reduced, a=_vjp)
+defvjp([np.max, np.amax, np.min, np.amin], _EXTREMA, shape=_reduced, a=_EXTREMUM)
+method("max", _EXTREMA, shape=_reduced, a=_EXTREMUM)
+method("min", _EXTREMA, shape=_reduced, a=_EXTREMUM)
+_DDOF = "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
 for _name, _signature, _vjp in (
-    ("prod", _KEEPDIMS, "prod_grad(g, a, axis, keepdims)"),
+    ("prod", _REDUCTION, "prod_grad(g, a, axis, keepdims)"),
     ("var", _DDOF, _var),
     ("std", _DDOF, "std_grad(g, a, ans, axis, ddof, keepdims)"),
 ):
@@ -128,10 +128,10 @@ def _cumsum(args: BoundArguments) -> str:
     return reversed_sums if _along(args) else f"np.reshape({reversed_sums}, np.shape(a))"
 
 
-defvjp(np.cumsum, "a, axis=None, dtype=None", shape=_along, a=_cumsum)
-method("cumsum", "a, axis=None, dtype=None", shape=_along, a=_cumsum)
-defvjp(np.cumprod, "a, axis=None, dtype=None", shape=_along, a="cumprod_grad(g, a, axis)")
-method("cumprod", "a, axis=None, dtype=None", shape=_along, a="cumprod_grad(g, a, axis)")
+defvjp(np.cumsum, "a, axis=None, dtype=None, out=None", shape=_along, a=_cumsum)
+method("cumsum", "a, axis=None, dtype=None, out=None", shape=_along, a=_cumsum)
+defvjp(np.cumprod, "a, axis=None, dtype=None, out=None", shape=_along, a="cumprod_grad(g, a, axis)")
+method("cumprod", "a, axis=None, dtype=None, out=None", shape=_along, a="cumprod_grad(g, a, axis)")
 defvjp(np.sort, "a, axis=-1, kind=None, order=None", shape=_along, a="sort_grad(g, a, axis)")
 
 # ----- products --------------------------------------------------------------------------

@@ -339,14 +339,28 @@ def signature_of(primitive: Any) -> tuple[Parameter, ...]:
     return tuple(params)
 
 
+_BY_POSITION = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
 def _check_against_primitive(rule: Rule) -> None:
-    """Every keyword-passable rule parameter must exist on the primitive itself."""
+    """Every keyword-passable rule parameter must exist on the primitive itself, and those
+    that may be passed by position must be where the primitive has them."""
     if not callable(rule.primitive) or isinstance(rule.primitive, (str, tuple)):
         return
     try:
         real = inspect.signature(rule.primitive).parameters
     except (TypeError, ValueError):
         return  # ufuncs and builtins: nothing to compare against
+    order = [p.name for p in real.values() if p.kind in _BY_POSITION]
+    for index, param in enumerate(rule.signature):
+        if param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and (
+            index >= len(order) or order[index] != param.name
+        ):
+            raise RuleError(
+                f"rule for {rule.display_name}: parameter '{param.name}' is not in the "
+                f"function's place for it (its parameters by position are {order}); "
+                "arguments passed by position would bind to the wrong parameter"
+            )
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in real.values()):
         return
     for param in rule.signature:
