@@ -132,25 +132,36 @@ class Adjoints:
             self._joined(_JOINS[rule.primitive], bound["x1"], bound["x2"], adjoint)
             return
         bound.ndims = {p: self.shapes.ndim(statement, node) for p, node in bound.items()}
-        for param in rule.derivatives:
-            operand = bound[param]
-            if not self.active(operand):
-                continue
-            for name in rule.reads(param, bound):
-                if name == "ans":
-                    adjoint.reads.add(RESULT)
-                elif name != "g":
-                    adjoint.reads |= _names(bound[name])
-            summing = None
-            if param in rule.unbroadcast and not self.shapes.same(statement, operand):
-                summing = self.shapes.reduction(statement, operand)
-                if summing is None:  # shapes unknown: decide at run time
-                    adjoint.reads.add(operand.id)
-                    summing = "unknown"
-            if summing not in (None, "unknown") and self.shapes.of(statement, operand) == ():
-                summing = ((), ())  # a number: sum everything
-            build = self._rule_builder(rule, bound, param, operand.id, summing)
-            adjoint.contributions.append(Contribution(operand.id, build))
+        try:
+            for param in rule.derivatives:
+                if not isinstance(bound[param], gast.Tuple):
+                    self._contribution(statement, rule, bound, param, bound[param], adjoint)
+                    continue
+                for position, operand in enumerate(bound[param].elts):  # *args, one by one
+                    self._contribution(statement, rule, bound.at(position), param, operand, adjoint)
+        except RuleError as error:  # a template function refused the call
+            raise UnsupportedSyntaxError(f"this call of {operation.name}: {error}", where) from None
+
+    def _contribution(self, statement, rule, bound, param, operand, adjoint) -> None:
+        """What ``operand`` (bound to ``param``, or one of the ``*args`` it collects) gets
+        from the primitive's adjoint, by its rule."""
+        if not self.active(operand):
+            return
+        for name in rule.reads(param, bound):
+            if name == "ans":
+                adjoint.reads.add(RESULT)
+            elif name != "g":
+                adjoint.reads |= _names(bound[name])
+        summing = None
+        if param in rule.unbroadcast and not self.shapes.same(statement, operand):
+            summing = self.shapes.reduction(statement, operand)
+            if summing is None:  # shapes unknown: decide at run time
+                adjoint.reads.add(operand.id)
+                summing = "unknown"
+        if summing not in (None, "unknown") and self.shapes.of(statement, operand) == ():
+            summing = ((), ())  # a number: sum everything
+        build = self._rule_builder(rule, bound, param, operand.id, summing)
+        adjoint.contributions.append(Contribution(operand.id, build))
 
     def sequence(self, node) -> bool:
         return isinstance(node, gast.Name) and node.id in self.sequences
@@ -390,6 +401,9 @@ def _numeric_names(body, parsed: ParsedFunction) -> set[str]:
         except RuleError:
             continue
         for param, node in bound.items():
-            if param not in rule.containers and isinstance(node, gast.Name):
-                numeric.add(node.id)
+            if param in rule.containers:
+                continue
+            for each in node.elts if isinstance(node, gast.Tuple) else [node]:  # *args
+                if isinstance(each, gast.Name):
+                    numeric.add(each.id)
     return numeric

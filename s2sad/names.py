@@ -124,9 +124,10 @@ def _describe(node: gast.AST) -> str:
         return f"{_describe(node.left)}_{word}_{_describe(node.comparators[0])}"
     if isinstance(node, gast.Call):
         name = _head(node)
-        if node.args and isinstance(node.args[0], (gast.Name, gast.Constant)):
-            return f"{name}_{_describe(node.args[0])}"
-        return name
+        first = node.args[0] if node.args else None
+        if isinstance(first, gast.Name) or _is_number(first):
+            return f"{name}_{_describe(first)}"
+        return name  # np.einsum("ij,jk", a, b) is einsum, not einsum_k
     if isinstance(node, gast.Attribute):
         return f"{_describe(node.value)}_{node.attr}"
     if isinstance(node, gast.Subscript):
@@ -137,6 +138,14 @@ def _describe(node: gast.AST) -> str:
             return f"{_describe(node.value)}_{index.value}".replace("-", "last")
         return f"{_describe(node.value)}_part"
     return _head(node)
+
+
+def _is_number(node) -> bool:
+    return (
+        isinstance(node, gast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    )
 
 
 def _head(node: gast.AST) -> str:

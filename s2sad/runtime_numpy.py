@@ -30,6 +30,7 @@ __all__ = [
     "trace_grad",
     "inner_grad_left",
     "inner_grad_right",
+    "einsum_grad",
     "norm_grad",
     "det_grad",
     "solve_grad",
@@ -199,6 +200,69 @@ def inner_grad_right(g, a, b):
         return unbroadcast(g * a, b)
     leading = list(range(np.ndim(a) - 1))
     return np.tensordot(g, a, axes=(leading, leading))
+
+
+def einsum_grad(g, subscripts, operands, position, optimize):
+    """The adjoint of ``operands[position]`` in ``np.einsum(subscripts, *operands)``: the
+    einsum of ``g`` with the other operands, over that operand's labels. A label no other
+    operand and not the output has (``ij->i``: j) spreads ``g`` along it; a label the
+    operand has with size 1 where the others have more is summed back, as broadcasting is;
+    a repeated label (``ii``) puts the gradient on that diagonal, zeros elsewhere."""
+    if not isinstance(subscripts, str):
+        raise NonDifferentiableError(
+            "np.einsum",
+            why="s2sad differentiates its subscripts form (np.einsum('ij,jk->ik', a, b)), "
+            "not its sublist form (np.einsum(a, [0, 1], b, [1, 2]))",
+        )
+    arrays = [np.asarray(operand) for operand in operands]
+    inputs, output = einsum_labels(subscripts, [array.ndim for array in arrays])
+    labels, shape = inputs[position], arrays[position].shape
+    distinct = "".join(dict.fromkeys(labels))  # in order, each once
+    others = [i for i in range(len(arrays)) if i != position]
+    seen = set(output).union(*(inputs[i] for i in others))
+    kept = "".join(label for label in distinct if label in seen)
+    spec = ",".join([output, *(inputs[i] for i in others)]) + "->" + kept
+    grad = np.einsum(spec, g, *(arrays[i] for i in others), optimize=optimize)
+    sizes = dict(zip(labels, shape))
+    grad = np.expand_dims(grad, tuple(i for i, label in enumerate(distinct) if label not in seen))
+    ones = tuple(i for i, label in enumerate(distinct) if sizes[label] == 1 and grad.shape[i] > 1)
+    if ones:
+        grad = np.sum(grad, axis=ones, keepdims=True)
+    grad = np.broadcast_to(grad, tuple(sizes[label] for label in distinct))
+    if distinct == labels:
+        return grad
+    spread = np.zeros(shape, _float(grad))
+    np.einsum(f"{labels}->{distinct}", spread)[...] = grad  # a writeable view of the diagonal
+    return spread
+
+
+def einsum_labels(subscripts: str, ndims: list[int]) -> tuple[list[str], str]:
+    """The labels of each operand of ``np.einsum(subscripts, ...)`` and of its output, with
+    ``...`` spelt out as letters the subscripts do not use (aligned from the right, as
+    broadcasting aligns axes) and the implicit output (no ``->``) spelt out as NumPy makes
+    it: the broadcast axes, then each label used once, in sorted order.
+
+    >>> einsum_labels("...ij,jk", [3, 2])
+    (['aij', 'jk'], 'aik')
+    """
+    spec = subscripts.replace(" ", "")
+    left, arrow, output = spec.partition("->")
+    inputs = left.split(",")
+    free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec]
+    widths = [
+        ndim - len(labels.replace("...", "")) if "..." in labels else 0
+        for labels, ndim in zip(inputs, ndims)
+    ]
+    broadcast = "".join(free[: max(widths, default=0)])
+    inputs = [
+        labels.replace("...", broadcast[len(broadcast) - width :])
+        for labels, width in zip(inputs, widths)
+    ]
+    if arrow:
+        return inputs, output.replace("...", broadcast)
+    named = "".join(inputs)
+    once = sorted(c for c in set(named) if named.count(c) == 1 and c not in broadcast)
+    return inputs, broadcast + "".join(once)
 
 
 # ----- linear algebra -------------------------------------------------------------------------

@@ -1201,3 +1201,142 @@ def test_product_of_an_empty_array_and_of_integers():
     assert s2sad.grad(product_of_rows)(np.zeros((0, 3))).shape == (0, 3)
     big = np.full((1, 40), 3, dtype=np.int64)  # 3 ** 39 overflows int64
     assert np.allclose(s2sad.grad(product_of_rows)(big), 3.0**39)
+
+
+# ----- np.einsum ----------------------------------------------------------------------------
+CUBE = R.uniform(0.5, 1.5, size=(2, 3, 4))
+SQUARE = R.uniform(0.5, 1.5, size=(4, 4))
+WEIGHTS = R.uniform(0.5, 1.5, size=(4, 5))
+
+
+def einsum_matmul(a, b):
+    return np.sum(np.einsum("ij,jk->ik", a, b) ** 2)
+
+
+def einsum_implicit_output(a, b):
+    return np.sum(np.einsum("ij,jk", a, b) ** 2)  # output ik: the labels used once, sorted
+
+
+def einsum_upper_case_labels(a, b):
+    return np.sum(np.einsum("iJ,Jk", a, b) * np.arange(15.0).reshape(3, 5))  # "Jk": J < i
+
+
+def einsum_three_operands(a, b):
+    return np.sum(np.einsum("ij,jk,k->i", a, b, np.arange(5.0), optimize=True) ** 2)
+
+
+def einsum_with_ellipsis(t, b):
+    return np.sum(np.einsum("...j,jk->...k", t, b) ** 2)
+
+
+def einsum_one_operand_twice(a, b):
+    return np.einsum("ij,ij->", a, a) + np.sum(np.einsum("ij,jk->ik", a, b))
+
+
+def einsum_size_one_broadcast(a, b):
+    return np.sum(np.einsum("ij,ij->ij", a[:, :1], a) ** 2) + np.sum(b)
+
+
+def einsum_scalar_operand(a, b):
+    return np.sum(np.einsum(",ij->ij", a[0, 0], a) ** 2) + np.sum(b)
+
+
+def einsum_subscripts_in_a_variable(a, b):
+    spec = "ij,jk->ik"
+    return np.sum(np.einsum(spec, a, b) ** 2)
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (einsum_matmul, (MAT, WEIGHTS)),
+        (einsum_implicit_output, (MAT, WEIGHTS)),
+        (einsum_upper_case_labels, (MAT, WEIGHTS)),
+        (einsum_three_operands, (MAT, WEIGHTS)),
+        (einsum_with_ellipsis, (CUBE, WEIGHTS)),
+        (einsum_one_operand_twice, (MAT, WEIGHTS)),
+        (einsum_size_one_broadcast, (MAT, WEIGHTS)),
+        (einsum_scalar_operand, (MAT, WEIGHTS)),
+        (einsum_subscripts_in_a_variable, (MAT, WEIGHTS)),
+    ],
+    ids=lambda f: getattr(f, "__name__", ""),
+)
+def test_einsum_of_every_operand(f, args):
+    assert check_grad(f, *args, wrt=(0, 1)) < 1e-6
+
+
+def einsum_trace(s):
+    return np.einsum("ii", s) * 2.0
+
+
+def einsum_diagonal(s):
+    return np.sum(np.einsum("ii->i", s) ** 3)
+
+
+def einsum_labels_only_one_operand_has(a):
+    return np.sum(np.einsum("ij->i", a) ** 2) + np.sum(np.einsum("ij,k->ijk", a, VEC) ** 2)
+
+
+def einsum_diagonal_of_a_stack(t):
+    return np.sum(np.einsum("iji->ij", t) ** 2)
+
+
+@pytest.mark.parametrize(
+    "f, x",
+    [
+        (einsum_trace, SQUARE),
+        (einsum_diagonal, SQUARE),
+        (einsum_labels_only_one_operand_has, MAT),
+        (einsum_diagonal_of_a_stack, R.uniform(0.5, 1.5, size=(3, 2, 3))),
+    ],
+    ids=lambda f: getattr(f, "__name__", ""),
+)
+def test_einsum_diagonals_and_sums(f, x):
+    assert check_grad(f, x) < 1e-6
+
+
+def test_a_diagonal_of_einsum_gets_its_gradient_on_the_diagonal_only():
+    expected = np.diag(3.0 * np.diag(SQUARE) ** 2)  # d/ds of sum(diag(s)**3)
+    assert np.allclose(s2sad.grad(einsum_diagonal)(SQUARE), expected)
+
+
+def einsum_of_sublists(a, b):
+    return np.sum(np.einsum(a, [0, 1], b, [1, 2]))
+
+
+def test_einsum_sublist_form_is_refused_with_its_line():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"test_grad_rules.py:\d+: .*sublist"):
+        s2sad.grad(einsum_of_sublists)(MAT, WEIGHTS)
+    with pytest.raises(s2sad.NonDifferentiableError, match="sublist form"):
+        s2sad.grad(einsum_of_sublists, wrt=1)(MAT, WEIGHTS)  # a list where subscripts go
+
+
+def einsum_into_integers(a, b):
+    return np.sum(np.einsum("ij,jk->ik", a, b, dtype=int, casting="unsafe") * 1.0) + np.sum(
+        a * b[0, 0]
+    )
+
+
+def test_einsum_into_an_integer_dtype_carries_no_gradient():
+    da, db = s2sad.grad(einsum_into_integers, wrt=(0, 1))(MAT, WEIGHTS)
+    assert np.allclose(da, WEIGHTS[0, 0]) and da.shape == MAT.shape
+    expected = np.zeros(WEIGHTS.shape)
+    expected[0, 0] = np.sum(MAT)
+    assert np.allclose(db, expected)
+
+
+def weighted_squares(*xs):
+    return sum(x * x for x in xs)  # a generator: s2sad uses the rule below, not this source
+
+
+def through_a_rule_of_star_args(a, b):
+    return weighted_squares(a, 3.0, b * 2.0)
+
+
+def test_a_rule_for_star_args_gives_each_argument_its_own_adjoint(monkeypatch):
+    from s2sad.rules import registry
+
+    monkeypatch.setattr(registry.REGISTRY, "_rules", dict(registry.REGISTRY._rules))
+    monkeypatch.setattr(registry.REGISTRY, "customised", registry.REGISTRY.customised)
+    s2sad.defvjp(weighted_squares, "*xs", xs="2.0 * g * xs[position]")
+    assert s2sad.grad(through_a_rule_of_star_args, wrt=(0, 1))(0.5, 1.5) == (1.0, 12.0)

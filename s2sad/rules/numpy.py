@@ -13,7 +13,7 @@ import gast
 import numpy as np
 
 from .products import dot_left, dot_right
-from .registry import BoundArguments
+from .registry import BoundArguments, RuleError
 from .shapes import attribute, binary, defvjp, method, nondifferentiable, unary
 
 # ----- elementwise arithmetic (add, multiply... share the operators' rules) ----------------
@@ -249,6 +249,22 @@ method("copy", "a, order='C'", shape="elementwise", a="g")
 defvjp(np.asarray, "a, dtype=None", containers=("a",), a="array_grad(g, a)")
 defvjp(np.array, "object, dtype=None", containers=("object",), object="array_grad(g, object)")
 defvjp(np.stack, "arrays, axis=0", containers=("arrays",), arrays="list(np.moveaxis(g, axis, 0))")
+
+
+def _sublists(args: BoundArguments) -> str:
+    """An array where the subscripts go is the sublist form, np.einsum(a, [0, 1], ...)."""
+    raise RuleError(
+        "s2sad differentiates np.einsum's subscripts form (np.einsum('ij,jk->ik', a, b)), "
+        "not its sublist form (np.einsum(a, [0, 1], b, [1, 2]))"
+    )
+
+
+defvjp(
+    np.einsum,
+    "subscripts, /, *operands, out=None, dtype=None, order='K', casting='safe', optimize=False",
+    subscripts=_sublists,
+    operands="einsum_grad(g, subscripts, operands, position, optimize)",
+)
 defvjp(
     np.concatenate,
     "arrays, /, axis=0",

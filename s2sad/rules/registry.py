@@ -90,6 +90,13 @@ class BoundArguments(dict):
     def is_none(self, name: str) -> bool:
         return self.is_constant(name) and self.constant(name) is None
 
+    def at(self, position: int) -> BoundArguments:
+        """These arguments, for the one at ``position`` of those ``*args`` collects: its
+        template reads the position as ``position``."""
+        bound = BoundArguments(self, position=const(position))
+        bound.ndims = getattr(self, "ndims", {})
+        return bound
+
     def ndim(self, name: str) -> int | None:
         """The number of dimensions of the argument bound to ``name``, when known (the
         derivative is being specialised for arrays of known rank)."""
@@ -181,6 +188,8 @@ class Rule:
                 f"{template!r}: {error.msg}"
             ) from None
         unknown = names_read(tree) - set(self.parameters) - set(_SPECIAL) - set(TEMPLATE_GLOBALS)
+        if any(p.name == param and p.kind is _VAR_POSITIONAL for p in self.signature):
+            unknown.discard("position")  # which of the *args the template is for
         if unknown:
             raise RuleError(
                 f"rule for {self.display_name}, parameter '{param}': unknown name(s) "
@@ -246,9 +255,16 @@ class Rule:
             self._made[key] = gast.IfExp(
                 test=parse_expr("np.issubdtype(np.dtype(dtype), np.inexact)"),
                 body=template,
-                orelse=parse_expr(f"np.zeros(np.shape({param}))"),
+                orelse=parse_expr(f"np.zeros(np.shape({self._one(param)}))"),
             )
         return self._made[key]
+
+    def _one(self, param: str) -> str:
+        """The argument ``param`` is, as a template says it: ``args[position]`` for the
+        argument at ``position`` of those ``*args`` collects."""
+        if any(p.name == param and p.kind is _VAR_POSITIONAL for p in self.signature):
+            return f"{param}[position]"
+        return param
 
     def reads(self, param: str, bound: BoundArguments) -> set[str]:
         """The template names the derivative for ``param`` uses: parameters, g, ans."""

@@ -55,6 +55,8 @@ def defvjp(
     "elementwise" (its operands broadcast together), "scalar" (a Python number), or a
     function of the bound arguments returning one of those (None: unknown). ``containers``
     lists parameters that take lists or tuples. A list of primitives shares one rule.
+    The template of a ``*args`` parameter is the contribution of one of the arguments it
+    collects, the one at ``position`` among them (``*args`` itself is all of them).
     """
     for each in _each(primitive):
         REGISTRY.add(
