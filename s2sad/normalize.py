@@ -450,6 +450,11 @@ class _Normalizer:
 
     def operation_Call(self, node: gast.Call) -> gast.expr:
         func = node.func
+        if _is_call_to(node, builtins.dict, self.parsed) and not node.args and node.keywords:
+            if all(keyword.arg is not None for keyword in node.keywords):  # dict(w=w, b=b)
+                keys = [const(keyword.arg) for keyword in node.keywords]
+                values = [keyword.value for keyword in node.keywords]
+                return self.operation_Dict(gast.Dict(keys=keys, values=values))
         if self.parsed.resolve(func) is not UNRESOLVED:
             func = clone(func)
         elif isinstance(func, gast.Attribute):

@@ -202,6 +202,17 @@ def test_gradient_with_respect_to_a_dict():
     assert check_grad(dict_parameter, params, R.normal(size=3)) < 1e-6
 
 
+def dict_of_keywords(w, b):
+    params = dict(w=w * 1.0, b=b)  # the same dict as {"w": w * 1.0, "b": b}
+    params["w"] = params["w"] * 3.0
+    return np.sum(np.tanh(params["w"] * params["b"]))
+
+
+def test_a_dict_made_from_keywords():
+    assert check_grad(dict_of_keywords, R.normal(size=3), 0.7, wrt=(0, 1)) < 1e-6
+    assert "params = {'w': w * 1.0, 'b': b}" in s2sad.source(dict_of_keywords)
+
+
 # ----- NumPy reads ----------------------------------------------------------------------
 def read_elements(x):
     if x.ndim == 2:
