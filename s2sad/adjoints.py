@@ -30,7 +30,7 @@ from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .parse import UNRESOLVED, ParsedFunction
 from .primitives import Operation, classify
 from .rules import RuleError
-from .sequences import container_names, sequence_names
+from .sequences import container_names, passed_items, sequence_names
 from .shapes import Shapes
 from .syntax import attribute, call, clone, const, load, walk
 
@@ -82,6 +82,7 @@ class Adjoints:
         self.name_for = name_for
         self.accumulators: set[str] = set()
         self.sequences = sequence_names(body, parsed, kinds or {})
+        self.passed_items = passed_items(body, kinds or {})
         self.numeric = _numeric_names(body, parsed) - container_names(body, parsed, kinds or {})
         self.calls = None  # set by reverse mode: a calls.CallSites
 
@@ -126,7 +127,7 @@ class Adjoints:
         except RuleError as error:
             raise UnsupportedSyntaxError(f"this call of {operation.name}: {error}", where) from None
         if rule.primitive in _JOINS and (
-            any(self.sequence(bound[p]) for p in ("x1", "x2"))
+            any(self.sequence(bound[p]) or self.may_join(statement, bound[p]) for p in _OPERANDS)
             or (rule.primitive is operator.mul and self.may_repeat(statement, bound))
         ):
             self._joined(_JOINS[rule.primitive], bound["x1"], bound["x2"], adjoint)
@@ -165,6 +166,14 @@ class Adjoints:
 
     def sequence(self, node) -> bool:
         return isinstance(node, gast.Name) and node.id in self.sequences
+
+    def may_join(self, statement, node) -> bool:
+        """``L[0] + L[1]`` with ``L`` a list argument: each item may be a list, joined."""
+        return (
+            isinstance(node, gast.Name)
+            and node.id in self.passed_items
+            and not isinstance(self.shapes.of(statement, node), tuple)
+        )
 
     def may_repeat(self, statement, bound) -> bool:
         """``v * 2`` where ``v``'s shape is unknown: it may be a list the analysis could not
@@ -372,6 +381,7 @@ def _assign(name: str, value: gast.expr) -> gast.Assign:
 
 
 #: sequence-joining operators → the helpers for (the sequence, the other operand)
+_OPERANDS = ("x1", "x2")
 _JOINS = {
     operator.add: ("first_part", "last_part"),
     operator.mul: ("fold_repeats", "count_grad"),

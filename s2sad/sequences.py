@@ -40,6 +40,37 @@ def container_names(body, parsed: ParsedFunction, kinds: dict) -> set[str]:
     return _grown(_assignments(body), passed, parsed, dicts=True)
 
 
+def passed_items(body, kinds: dict) -> set[str]:
+    r"""Names bound to an item of a list or tuple argument, or to an item of such an item
+    (``a = L[0]``, ``for a in L``): s2sad is not told whether they hold lists or arrays.
+
+    >>> from s2sad.normalize import normalize
+    >>> from s2sad.parse import function_from_source, parse_function
+    >>> f = function_from_source("def f(L, x):\n    a = L[0]\n    return a[1] + x\n")
+    >>> normalized = normalize(parse_function(f))
+    >>> sorted(passed_items(normalized.tree.body, {"L": "sequence"}))
+    ['a', 'a_1']
+    """
+    items = set()
+    holders = {name for name, kind in kinds.items() if kind == "sequence"}
+    pairs = _assignments(body)
+    while holders:
+        found = set()
+        for target, value in pairs:
+            if isinstance(value, tuple):  # for name in iterable
+                value = gast.Subscript(value=value[1], slice=None, ctx=gast.Load())
+            if (
+                isinstance(value, gast.Subscript)
+                and isinstance(value.value, gast.Name)
+                and value.value.id in holders
+                and target.id not in items
+            ):
+                found.add(target.id)
+        items |= found
+        holders = found
+    return items
+
+
 def only_containers(body, parsed: ParsedFunction, kinds: dict) -> set[str]:
     r"""Names every binding of which is a list, a tuple or a dict: parameters passed one
     and never rebound, and names only ever bound to what :func:`sequence_names` counts,

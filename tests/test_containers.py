@@ -175,9 +175,12 @@ def join_values_of_unknown_kind(pairs, x):
     return joined[0] * x + joined[1]
 
 
-def test_joining_lists_s2sad_cannot_see_is_a_clear_error():
-    with pytest.raises(s2sad.UnsupportedSyntaxError, match="joining lists or tuples"):
-        s2sad.grad(join_values_of_unknown_kind, wrt=(0, 1))([[1.0], [2.0]], 3.0)
+def test_items_of_a_list_argument_are_joined_when_they_are_lists():
+    grad = s2sad.grad(join_values_of_unknown_kind, wrt=(0, 1))
+    assert grad([[1.0], [2.0]], 3.0) == ([[3.0], [1.0]], 1.0)
+    pairs = [np.array([1.0, 2.0]), np.array([0.5, 4.0])]  # arrays: added
+    assert check_grad(join_values_of_unknown_kind, pairs, 3.0, wrt=(0, 1)) < 1e-6
+    assert check_grad(join_values_of_unknown_kind, ((1.5,), (2.5, 0.5)), 3.0, wrt=(0, 1)) < 1e-6
 
 
 def loop_over_list_of_arrays(layers, x):
