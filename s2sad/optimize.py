@@ -47,7 +47,7 @@ import functools
 
 import gast
 
-from . import runtime, runtime_numpy
+from . import runtime
 from .accumulation import merge_updates
 from .assembly import Derivative
 from .dataflow import Effects, inner_blocks, liveness, names_bound, sharing_classes
@@ -55,6 +55,7 @@ from .folding import fold_changed, fold_in_place
 from .forward_substitution import Policy, substitute_block
 from .parse import UNRESOLVED
 from .rules import lookup
+from .rules.registry import RUNTIME_MODULES
 from .seeds import fold_seeds
 from .sequences import sequence_names
 from .sharing import (
@@ -82,7 +83,7 @@ _PURE_BUILTINS = {
 }
 #: runtime helpers that update their first argument (an adjoint s2sad owns) in place
 _UPDATING = {runtime.add_at, runtime.zero_at, runtime.pop_last, runtime.restore}
-_HELPERS = {getattr(module, name) for module in (runtime, runtime_numpy) for name in module.__all__}
+_HELPERS = {getattr(module, name) for module in RUNTIME_MODULES for name in module.__all__}
 _RUNTIME = _HELPERS - {runtime.scalar_seed} - _UPDATING
 _MAX_ROUNDS = 12
 

@@ -1,7 +1,7 @@
 """Rules for ``np.linalg``: norms, inverses, determinants and linear solves.
 
 Matrices may come in stacks (``(..., n, n)``), as NumPy's functions allow. The norm's
-gradient at 0 is 0 (s2sad.runtime_numpy.norm_grad says why); the determinant's gradient is
+gradient at 0 is 0 (s2sad.runtime_linalg.norm_grad says why); the determinant's gradient is
 the cofactor matrix, finite for singular matrices too.
 """
 
