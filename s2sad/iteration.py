@@ -39,6 +39,13 @@ def lower_iterations(
     return tree
 
 
+def lower_block(statements: list, parsed: ParsedFunction, namer: Namer) -> list:
+    """``lower_iterations`` for statements made after it ran (a comprehension's loops)."""
+    module = gast.Module(body=statements, type_ignores=[])
+    _Lower(parsed, namer).generic_visit(module)
+    return module.body
+
+
 class _Lower(gast.NodeTransformer):
     def __init__(self, parsed: ParsedFunction, namer: Namer):
         self.parsed = parsed

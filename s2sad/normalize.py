@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 import gast
 
 from . import jumps
+from .comprehensions import CONSUMERS, loops, outside_names
 from .errors import UnsupportedSyntaxError
-from .iteration import lower_iterations
+from .iteration import lower_block, lower_iterations
 from .lifting import lift
 from .names import Namer, describe
 from .parse import UNRESOLVED, ParsedFunction
@@ -43,6 +44,7 @@ from .syntax import (
     if_statement,
     load,
     names_stored,
+    set_line,
     store,
     walk,
 )
@@ -90,10 +92,9 @@ _UNSUPPORTED_STATEMENTS = {
 }
 _UNSUPPORTED_EXPRESSIONS = {
     gast.Lambda: "a lambda inside a differentiated function",
-    gast.ListComp: "a list comprehension (write it as a for loop)",
     gast.SetComp: "a set comprehension",
-    gast.DictComp: "a dict comprehension (write it as a for loop)",
-    gast.GeneratorExp: "a generator expression (write it as a for loop)",
+    gast.GeneratorExp: "a generator expression other than as the argument of sum, min, max, "
+    "any, all, list, tuple or sorted (write a list comprehension or a for loop)",
     gast.Await: "`await`",
     gast.Yield: "`yield` (generators)",
     gast.YieldFrom: "`yield from` (generators)",
@@ -147,6 +148,8 @@ class _Normalizer:
         self.line: int | None = None
         self.function_name = "result"
         self.captures: dict[str, list[str]] = {}  # lifted nested def → the names it captures
+        self.outside: set[str] | None = None  # names used outside comprehensions
+        self.comprehending: set[str] = set()  # variables of the comprehensions being written
 
     # ----- statements -----------------------------------------------------------------
     def block(self, statements: list[gast.stmt]) -> list[gast.stmt]:
@@ -317,7 +320,13 @@ class _Normalizer:
 
     # ----- assignment targets ---------------------------------------------------------
     def assign_to(self, target: gast.expr, value: gast.expr) -> None:
-        if isinstance(target, gast.Name):
+        if (
+            isinstance(target, gast.Name)
+            and isinstance(value, (gast.ListComp, gast.DictComp))
+            and target.id not in _names_in(value)
+        ):
+            self.comprehension(value, target.id)  # ys = [...]: ys is the list built
+        elif isinstance(target, gast.Name):
             self.emit(assign(target.id, self.operation(value)))
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value)
@@ -391,6 +400,35 @@ class _Normalizer:
             return clone(node)  # Name, Constant, f-strings and other inert expressions
         return handler(node)
 
+    def operation_ListComp(self, node: gast.ListComp) -> gast.expr:
+        return self.comprehension(node)
+
+    operation_DictComp = operation_ListComp
+
+    def comprehension(self, node, result: str | None = None) -> gast.Name:
+        """The loops a comprehension stands for (s2sad.comprehensions), filling ``result``
+        (a fresh name when None), which is returned."""
+        if any(generator.is_async for generator in node.generators):
+            raise UnsupportedSyntaxError("an `async for` comprehension", self.location(node))
+        line = self.line
+        if result is None:
+            result = self.namer.fresh("mapping" if isinstance(node, gast.DictComp) else "items")
+            self.temporaries.add(result)
+        empty = gast.Dict(keys=[], values=[]) if isinstance(node, gast.DictComp) else None
+        self.emit(assign(result, empty or gast.List(elts=[], ctx=gast.Load())))
+        if self.outside is None:
+            self.outside = outside_names(self.parsed.tree)
+        taken = self.outside | self.comprehending
+        statements, bound = loops(node, result, self.namer, taken)
+        for statement in statements:
+            set_line(statement, line)
+        saved = self.comprehending
+        self.comprehending = saved | bound
+        self.out.extend(self.block(lower_block(statements, self.parsed, self.namer)))
+        self.comprehending = saved
+        self.line = line
+        return load(result)
+
     def operation_BinOp(self, node: gast.BinOp) -> gast.expr:
         return gast.BinOp(left=self.atom(node.left), op=node.op, right=self.atom(node.right))
 
@@ -463,10 +501,16 @@ class _Normalizer:
             func = self.atom(func)
         captured = self.captures.get(func.id, []) if isinstance(func, gast.Name) else []
         args = []
+        consumes = isinstance(func, gast.Name) and any(
+            self.parsed.resolve(func) is consumer for consumer in CONSUMERS
+        )
         for arg in node.args:
             if isinstance(arg, gast.Starred):
                 raise UnsupportedSyntaxError("`*args` in a call", self.location(node))
-            args.append(self.atom(arg))
+            if consumes and isinstance(arg, gast.GeneratorExp):  # sum(v * v for v in xs)
+                args.append(self.comprehension(arg))
+            else:
+                args.append(self.atom(arg))
         keywords = []
         for keyword in node.keywords:
             if keyword.arg is None:

@@ -1751,7 +1751,7 @@ def calls_helper_with_try(x):
 
 def nested_comprehension(x):
     def inner(z):
-        return [z * k for k in range(2)][0]
+        return sorted({z * k for k in range(2)})[0]
 
     return inner(x)
 
@@ -1785,7 +1785,7 @@ def max_of_three(x, y, z):
     "f, line, construct",
     [
         (calls_helper_with_try, "try:  # refused, inside the helper", "`try`"),
-        (nested_comprehension, "return [z * k for k in range(2)][0]", "comprehension"),
+        (nested_comprehension, "return sorted({z * k for k in range(2)})[0]", "set comprehension"),
         (starred_target, "a, *rest = [x, x, x]", "starred"),
         (walrus, "if (y := x * 2.0) > 0:", ":="),
         (attribute_store, "box.v = x * 2.0", "attribute"),

@@ -216,6 +216,36 @@ def test_a_dict_made_from_keywords():
     assert "params = {'w': w * 1.0, 'b': b}" in s2sad.source(dict_of_keywords)
 
 
+def largest_and_smallest(xs):
+    return max(xs) * 3.0 + min([v * 2.0 for v in xs])
+
+
+def test_max_and_min_of_a_list_go_to_the_extreme_item():
+    assert s2sad.grad(largest_and_smallest)([0.5, 2.0, -1.0]) == [0.0, 3.0, 2.0]
+    assert s2sad.grad(largest_and_smallest)([2.0, 2.0, 1.0]) == [1.5, 1.5, 2.0]  # a tie shares
+    assert check_grad(largest_and_smallest, np.array([0.5, 2.0, -1.0])) < 1e-6
+
+
+def second_smallest(xs, scale):
+    ordered = sorted([v * scale for v in xs])
+    return ordered[1] * 2.0 + sorted(xs, reverse=True)[0]
+
+
+def test_sorted_gives_each_item_the_gradient_of_its_place():
+    dxs, dscale = s2sad.grad(second_smallest, wrt=(0, 1))([3.0, 1.0, 2.0], 1.5)
+    assert dxs == [1.0, 0.0, 3.0] and dscale == 4.0  # 2.0 is second; 3.0 comes first reversed
+    assert check_grad(second_smallest, np.array([3.0, 1.0, 2.0]), 1.5, wrt=(0, 1)) < 1e-6
+
+
+def sorted_by_a_key(xs):
+    return sorted(xs, key=abs)[0] * 2.0
+
+
+def test_sorted_with_a_key_is_refused_with_its_line():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"test_containers.py:\d+: .*key="):
+        s2sad.grad(sorted_by_a_key)([3.0, -1.0, 2.0])
+
+
 # ----- NumPy reads ----------------------------------------------------------------------
 def read_elements(x):
     if x.ndim == 2:

@@ -413,3 +413,97 @@ def test_a_loop_variable_rebound_over_a_list_not_differentiated():
             )
             < 1e-6
         )
+
+
+# ----- comprehensions: the loops they stand for -------------------------------------------
+WEIGHTS = np.array([0.5, -1.2, 2.0])
+
+
+def squash(t):
+    return np.tanh(t) * 2.0
+
+
+def list_comprehension_with_a_condition(x):
+    k = 5.0  # the comprehension's own k does not change this one
+    ys = [x * k for k in range(4) if k != 2]
+    return np.sum(sum(ys) * k)
+
+
+def comprehension_calling_a_helper(x):
+    return np.sum(np.stack([squash(x * w) for w in WEIGHTS]) ** 2)
+
+
+def generator_expressions_in_builtins(x):
+    dot = sum(a * b for a, b in zip(x, WEIGHTS))
+    return dot + max(v * v for v in x) - min(np.sin(v) for v in x)
+
+
+def nested_comprehensions(x):
+    grid = [[x[i] * x[j] for j in range(3)] for i in range(3)]
+    return sum(sum(row) for row in grid) + sum(v for i, v in enumerate(x) if i != 1)
+
+
+def comprehension_shadowing_inside(x):
+    pairs = [([k * 2.0 for k in range(2)], x[k]) for k in range(3)]
+    return sum(p[1] * p[0][1] for p in pairs)
+
+
+def comprehension_over_its_own_target(x):
+    x = [v * 2.0 for v in x]
+    return sum(x) * x[0]
+
+
+def dict_comprehension(x):
+    d = {name: x[i] ** 2 for i, name in enumerate(["a", "b", "c"])}
+    return d["a"] * d["c"] + sum(v for v in d.values())
+
+
+def comprehension_in_a_while_test(x):
+    t = 0.0
+    while sum([v * t for v in x]) < 3.0 and t < 10.0:
+        t = t + 0.5
+    return t * np.sum(x)
+
+
+def comprehensions_in_both_branches(x):
+    y = [v * 2.0 for v in x] if np.sum(x) > 100.0 else [v * 3.0 for v in x]
+    return sum(y) * y[1]
+
+
+def two_loops_in_one_comprehension(x):
+    layers = [x * 1.0, x * 2.0]
+    return sum(np.sum(np.tanh(layer * h)) for layer in layers for h in [0.5, 1.5])
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        list_comprehension_with_a_condition,
+        comprehension_calling_a_helper,
+        generator_expressions_in_builtins,
+        nested_comprehensions,
+        comprehension_shadowing_inside,
+        comprehension_over_its_own_target,
+        dict_comprehension,
+        comprehension_in_a_while_test,
+        comprehensions_in_both_branches,
+        two_loops_in_one_comprehension,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_comprehensions(f):
+    assert check_grad(f, np.array([0.3, 0.7, 1.1])) < 1e-6
+
+
+def test_a_comprehension_is_written_as_its_loop():
+    source = s2sad.source(list_comprehension_with_a_condition)
+    assert "    k = 5.0\n    ys = []\n    for k_1 in range(4):\n" in source
+    assert "            ys.append(x * k_1)\n" in source
+
+
+def squares_of_a_list(xs):
+    return sum(v * v for v in xs)
+
+
+def test_a_generator_over_a_list_argument():
+    assert s2sad.grad(squares_of_a_list)([0.5, -1.0, 2.0]) == [1.0, -2.0, 4.0]

@@ -63,7 +63,7 @@ def opens_a_file(x):
 
 
 def comprehends(x):
-    ys = [x * i for i in range(3)]
+    ys = np.array(x * i for i in range(3))
     return ys[0]
 
 
@@ -75,7 +75,7 @@ def makes_a_generator(x):
     "function, line, construct",
     [
         (opens_a_file, "with open(__file__) as handle:", "`with`"),
-        (comprehends, "ys = [x * i for i in range(3)]", "list comprehension"),
+        (comprehends, "ys = np.array(x * i for i in range(3))", "generator expression"),
         (makes_a_generator, "yield x * 2.0", "`yield`"),
     ],
 )

@@ -441,15 +441,15 @@ UNSUPPORTED = {
         3,
         "`try`",
     ),
-    "list comprehension": (
+    "set comprehension": (
         """
         def f(x):
             y = x + 1.0
-            z = sum([y * i for i in range(3)])
+            z = sum({y * i for i in range(3)})
             return z
         """,
         3,
-        "list comprehension",
+        "set comprehension",
     ),
     "lambda": (
         """
@@ -475,7 +475,7 @@ UNSUPPORTED = {
     "generator expression": (
         """
         def f(x):
-            return sum(x * i for i in range(3))
+            return consume(x * i for i in range(3))
         """,
         2,
         "generator expression",

@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from .products import matmul_left, matmul_right
-from .registry import BoundArguments
+from .registry import BoundArguments, RuleError
 from .shapes import binary, defvjp, nondifferentiable, unary
 
 
@@ -56,15 +56,48 @@ defvjp(
     iterable="repeat_grad(g, iterable)",
     start="g",
 )
-binary(
-    builtins.max,
-    "g * (0.5 if x1 == x2 else float(x1 > x2))",
-    "g * (0.5 if x1 == x2 else float(x2 > x1))",
-)
-binary(
-    builtins.min,
-    "g * (0.5 if x1 == x2 else float(x1 < x2))",
-    "g * (0.5 if x1 == x2 else float(x2 < x1))",
+
+
+def _extreme(which: str, wins: str):
+    """``max(a, b)``: ``g`` to the larger, shared 0.5/0.5 on a tie (``wins`` compares
+    the two); ``max(items)``: ``g`` to the largest item, shared between ties."""
+
+    def x1(args: BoundArguments) -> str:
+        if args.is_none("x2"):
+            return f"extreme_item_grad(g, x1, {which!r})"
+        return f"g * (0.5 if x1 == x2 else float(x1 {wins} x2))"
+
+    return x1, f"g * (0.5 if x1 == x2 else float(x2 {wins} x1))"
+
+
+def _pairwise(args: BoundArguments) -> str | None:
+    return None if args.is_none("x2") else "elementwise"
+
+
+for _function, _wins in ((builtins.max, ">"), (builtins.min, "<")):
+    _x1, _x2 = _extreme(_function.__name__, _wins)
+    defvjp(
+        _function,
+        "x1, x2=None, /",  # max(items) or max(a, b); max(a, None) raises in Python
+        unbroadcast=("x1", "x2"),
+        shape=_pairwise,
+        containers=("x1",),
+        x1=_x1,
+        x2=_x2,
+    )
+
+
+def _sorted(args: BoundArguments) -> str:
+    if not args.is_none("key"):
+        raise RuleError("sorted with key= is not differentiated; sort the values themselves")
+    return "sorted_grad(g, iterable, reverse)"
+
+
+defvjp(
+    builtins.sorted,
+    "iterable, /, *, key=None, reverse=False",
+    containers=("iterable",),
+    iterable=_sorted,
 )
 defvjp(builtins.float, "x=0.0, /", shape="scalar", x="g")
 

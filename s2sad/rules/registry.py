@@ -3,7 +3,7 @@
 A rule says, for each differentiable parameter of a primitive, the expression of that
 parameter's adjoint contribution, written in Python over ``g`` (the adjoint of the
 primitive's result), ``ans`` (its value), the parameters, ``np``, ``math`` and the helpers of
-``s2sad.runtime``, ``s2sad.runtime_numpy`` and ``s2sad.runtime_linalg``:
+``s2sad.runtime`` and of the modules beside it listed in ``RUNTIME_MODULES``:
 
 >>> import math
 >>> rule = Rule.define(math.sin, "x, /", {"x": "g * math.cos(x)"})
@@ -26,11 +26,11 @@ from typing import Any, Callable, Mapping
 import gast
 import numpy as np
 
-from .. import runtime, runtime_linalg, runtime_numpy
+from .. import runtime, runtime_builtins, runtime_linalg, runtime_numpy
 from ..syntax import const, load, names_read, parse_expr, substitute
 
 #: The modules whose helpers (their ``__all__``) templates and generated code may call.
-RUNTIME_MODULES = (runtime, runtime_numpy, runtime_linalg)
+RUNTIME_MODULES = (runtime, runtime_builtins, runtime_numpy, runtime_linalg)
 #: Names a template may use besides its parameters, ``g`` and ``ans``.
 TEMPLATE_GLOBALS: dict[str, Any] = {
     "np": np,
