@@ -1,4 +1,5 @@
-"""Loops over ``enumerate`` and ``zip`` become loops over ``range`` that index the sequences.
+"""Loops over ``enumerate``, ``zip`` and ``reversed`` become loops over ``range`` that index
+the sequences.
 
 The adjoint of a loop element must go back to its place in the sequence, so the index has
 to be there. Before::
@@ -28,7 +29,7 @@ import gast
 
 from .names import Namer
 from .parse import ParsedFunction
-from .syntax import assign, call, clone, load, names_stored, store
+from .syntax import assign, call, clone, const, load, names_stored, store
 
 
 def lower_iterations(
@@ -96,23 +97,33 @@ class _Lower(gast.NodeTransformer):
             node.iter = clone(mapping)
             node.body = [_at(assign(clone(value), read), getattr(node, "lineno", None)), *node.body]
             return node
-        if not (self._calls(node.iter, builtins.enumerate) or self._calls(node.iter, builtins.zip)):
+        iterable = node.iter
+        backwards = self._calls(iterable, builtins.reversed) and len(iterable.args) == 1
+        if backwards and not self._calls(iterable.args[0], builtins.range):
+            iterable = iterable.args[0]  # for v in reversed(x): by index, from the end
+        elif not (self._calls(iterable, builtins.enumerate) or self._calls(iterable, builtins.zip)):
             return node
+        else:
+            backwards = False
         line = getattr(node, "lineno", None)
         reassigned = names_stored(gast.Module(body=node.body, type_ignores=[]))
         before: list[gast.stmt] = []
         sequences: list[gast.expr] = []
         index = self.namer.fresh("k")
-        plan = self._plan(node.target, node.iter, sequences, before, reassigned, index, line)
+        plan = self._plan(node.target, iterable, sequences, before, reassigned, index, line)
         lengths = [call(load(self.builtin("len")), [clone(s)]) for s in sequences]
         count = lengths[0] if len(lengths) == 1 else call(load(self.builtin("min")), lengths)
         first = sequences[0].id if isinstance(sequences[0], gast.Name) else "items"
         count_name = self.namer.fresh(f"n_{first}")
         before.append(_at(assign(count_name, count), line))
         body = [_at(assign(clone(target), value), line) for target, value in plan] + node.body
+        counting = [load(count_name)]
+        if backwards:  # range(n - 1, -1, -1)
+            last = gast.BinOp(left=load(count_name), op=gast.Sub(), right=const(1))
+            counting = [last, const(-1), const(-1)]
         loop = gast.For(
             target=gast.Name(id=index, ctx=gast.Store(), annotation=None, type_comment=None),
-            iter=call(load(self.builtin("range")), [load(count_name)]),
+            iter=call(load(self.builtin("range")), counting),
             body=body,
             orelse=[],
             type_comment=None,

@@ -507,3 +507,28 @@ def squares_of_a_list(xs):
 
 def test_a_generator_over_a_list_argument():
     assert s2sad.grad(squares_of_a_list)([0.5, -1.0, 2.0]) == [1.0, -2.0, 4.0]
+
+
+def horner_backwards(x):
+    t = 0.0
+    for a in reversed(x):
+        t = t * 0.5 + a * a
+    return t
+
+
+def reversed_list_of_arrays(xs):
+    t = 0.0
+    for a in reversed(xs):
+        t = t * 0.5 + np.sum(np.sin(a))
+    return t
+
+
+def reversed_in_a_comprehension(x):
+    ys = [a * 2.0 for a in reversed(x)]
+    return ys[0] * 3.0 + ys[2]
+
+
+def test_loops_over_reversed_sequences():
+    assert check_grad(horner_backwards, np.array([0.3, 0.7, 1.1])) < 1e-6
+    assert check_grad(reversed_list_of_arrays, [np.ones(2), np.arange(2.0)]) < 1e-6
+    assert np.allclose(s2sad.grad(reversed_in_a_comprehension)(np.ones(3)), [2.0, 0.0, 6.0])
