@@ -285,8 +285,10 @@ class Adjoints:
                 f"calling the method {func.value.id}.{func.attr}() with a value that carries a "
                 "gradient",
                 where,
-                hint=f"s2sad differentiates functions: write {func.attr}({func.value.id}, ...) "
-                "as a function of the object",
+                hint="s2sad follows the methods of your classes called on `self`, on a global "
+                "object or on the object grad was given, not on other objects (an item of a "
+                "list, a local variable): call it through its class, "
+                f"YourClass.{func.attr}({func.value.id}, ...)",
             )
         raise NonDifferentiableError(operation.name, where)
 

@@ -704,7 +704,7 @@ _OUTSIDE = ("argument", "global", "returned", "copied", "default")
 
 def _number_or_array(kind) -> bool:
     """Whether a parameter of ``kind`` is passed a number or an array, never a container."""
-    return kind in ("number", "scalar") or isinstance(kind, tuple)
+    return kind in ("number", "scalar") or (isinstance(kind, tuple) and kind[0] == "array")
 
 
 def _is_argument(obj) -> bool:

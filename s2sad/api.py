@@ -24,6 +24,7 @@ from . import cache, pipeline
 from .errors import NonScalarOutputError, S2SADError
 from .names import Namer, identifier
 from .parse import ParsedFunction
+from .primitives import is_user_class, shadows_a_method
 
 
 def _kind(value):
@@ -38,7 +39,8 @@ def _kind(value):
 def _describe_kind(kind):
     """A parameter's kind for the pipeline: "number" (a Python int or float, whose
     gradient is a float), "scalar" (a NumPy scalar), ("array", ndim, ones), "sequence" (a
-    list or tuple), "mapping" (a dict), or None."""
+    list or tuple), "mapping" (a dict), ("object", cls) (an instance of a class of the
+    user's), or None."""
     if isinstance(kind, tuple):
         return ("array", kind[0], kind[1])
     if kind is float or kind is int:
@@ -49,6 +51,8 @@ def _describe_kind(kind):
         return "mapping"
     if issubclass(kind, numbers.Real) and kind is not bool:
         return "scalar"
+    if is_user_class(kind):  # self in model.loss(x): its methods are differentiable
+        return ("object", kind)
     return None
 
 
@@ -166,7 +170,15 @@ class DerivativeFunction:
         defaulted.update(self.function.__kwdefaults__ or {})
         for name, value in defaulted.items():
             kinds.setdefault(name, _kind(value))
+        return self._described(kinds)
+
+    def _described(self, kinds: dict) -> tuple:
+        """Sorted (name, kind) pairs for the pipeline, from the parameters' kinds (types,
+        or ranks of arrays); parameters of unknown kind are left out."""
         described = {name: _describe_kind(kind) for name, kind in kinds.items()}
+        code = self.function.__code__
+        if self.receiver and code.co_argcount and shadows_a_method(self.receiver[0]):
+            described[code.co_varnames[0]] = None  # its methods are not its class's
         return tuple(sorted((n, k) for n, k in described.items() if k is not None))
 
     def _compile(self, key: tuple | None = None) -> pipeline.codegen.CompiledDerivative:
@@ -249,8 +261,7 @@ class DerivativeFunction:
 
     def _build_ordered(self, key: tuple):
         """The derivative for a call whose parameters (all, in order) have kinds ``key``."""
-        kinds = {name: _describe_kind(k) for name, k in zip(self._dispatch_names, key)}
-        described = tuple(sorted((n, k) for n, k in kinds.items() if k is not None))
+        described = self._described(dict(zip(self._dispatch_names, key)))
         self._compiled = compiled = pipeline.compiled(
             self.function, self.wrt, self.mode, self.optimize, described
         )

@@ -23,6 +23,8 @@ import gast
 from . import cache
 from .broadcasting import analyze_shapes
 from .errors import S2SADError, UnsupportedSyntaxError
+from .parse import UNRESOLVED
+from .primitives import is_user_class, shadows_a_method
 from .sequences import returns_display
 from .shapes import ONE, Dim
 from .syntax import (
@@ -92,7 +94,8 @@ class CallSites:
                 kind = (
                     "sequence"
                     if reverse.adjoints.sequence(argument)
-                    else kind_of(reverse.shapes.of(statement, argument))
+                    else object_kind(argument, reverse.function.parsed)
+                    or kind_of(reverse.shapes.of(statement, argument))
                 )
             elif isinstance(spec.default, numbers.Real) and not isinstance(spec.default, bool):
                 kind = "scalar"
@@ -150,6 +153,19 @@ def _atoms(node) -> list:
         if isinstance(node, (tuple, list))
         else list(getattr(node, "values", lambda: [])())
     )
+
+
+def object_kind(argument: gast.expr, parsed) -> tuple | None:
+    """("object", cls) when ``argument`` is an object of a class of the user's: a global
+    one, or a parameter this build knows the class of (``self``)."""
+    if not isinstance(argument, gast.Name):
+        return None
+    if argument.id in parsed.classes:
+        return ("object", parsed.classes[argument.id])
+    value = parsed.resolve(argument)
+    if value is not UNRESOLVED and is_user_class(type(value)) and not shadows_a_method(value):
+        return ("object", type(value))
+    return None
 
 
 def kind_of(shape):

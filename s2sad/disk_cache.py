@@ -183,12 +183,18 @@ def _write(path: Path, data: bytes) -> None:
     cache.count("disk_writes")
 
 
+def _objects(options: tuple) -> bool:
+    """Whether a build is for an object of the user's: its class's methods are reached
+    through the object, and are not fingerprinted."""
+    return any(isinstance(k, tuple) and k[0] == "object" for _, k in options[-1])
+
+
 def _path(function: Callable, options: tuple) -> Path | None:
     """Where ``function``'s entry with ``options`` lives; None when caching is off, the
     function's source cannot be fingerprinted, or the user registered rules (which may
     replace s2sad's own: an entry stored without them would be wrong now)."""
     root = directory()
-    if root is None or REGISTRY.customised:
+    if root is None or REGISTRY.customised or _objects(options):
         return None
     print_ = fingerprint(function)
     if print_ is None or print_[0] not in ("function", "lifted"):

@@ -40,6 +40,14 @@ class _Unresolved:
 UNRESOLVED: Any = _Unresolved()
 
 
+@dataclass(frozen=True)
+class MethodOf:
+    """What ``obj.method`` denotes where the build knows ``obj``'s class: the function the
+    class defines, to be called with ``obj`` first."""
+
+    function: Callable
+
+
 @dataclass
 class ParsedFunction:
     """A user function as s2sad sees it: its gast tree, where it lives, and its namespaces.
@@ -63,6 +71,9 @@ class ParsedFunction:
     #: every name and attribute chain looked up outside the function, with what it denoted:
     #: all a build learns from the user's namespaces (s2sad.disk_cache checks them again)
     seen: dict[str, Any] = field(default_factory=dict)
+    #: parameters never rebound whose class the build is for (an ("object", cls) kind):
+    #: ``self.forward(x)`` calls that class's function, ``self`` first (see MethodOf)
+    classes: dict[str, type] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -118,14 +129,21 @@ class ParsedFunction:
             node = node.value
         if not isinstance(node, gast.Name):
             return UNRESOLVED
+        if node.id in self.classes:  # self.forward: the class's own function, or nothing
+            member = inspect.getattr_static(self.classes[node.id], attributes[0], None)
+            found = len(attributes) == 1 and inspect.isfunction(member)
+            return MethodOf(member) if found else UNRESOLVED
         value = self.lookup(node.id)
         path = node.id
+        root = value
         for attribute in reversed(attributes):
             if value is UNRESOLVED:
                 return UNRESOLVED
             value = getattr(value, attribute, UNRESOLVED)
             path = f"{path}.{attribute}"
         self.seen[path] = value
+        if inspect.ismethod(value) and node.id in self.globals and not callable(root):
+            self.guards[node.id] = root  # model.loss: built for this model's class
         return value
 
 

@@ -18,6 +18,7 @@ from .normalize import normalize
 from .optimize import optimize as optimize_derivative
 from .parse import parse_function
 from .reverse import reverse
+from .syntax import names_stored
 
 
 def derive(
@@ -33,6 +34,7 @@ def derive(
     from .api import resolve_wrt  # argument checking lives with the public API
 
     parsed = parse_function(function)
+    parsed.classes = objects_of(parsed, kinds)
     normalized = normalize(parsed)
     names, as_tuple = resolve_wrt(parsed, normalized.parameters, wrt)
     activity = analyze(normalized, names)
@@ -42,6 +44,16 @@ def derive(
     if optimize:
         derivative = optimize_derivative(derivative)
     return derivative
+
+
+def objects_of(parsed, kinds: tuple) -> dict[str, type]:
+    """The classes of parameters passed objects of the user's (never rebound inside)."""
+    stored = names_stored(parsed.tree)  # parameters are not stored: they are Param
+    return {
+        name: kind[1]
+        for name, kind in kinds
+        if isinstance(kind, tuple) and kind[0] == "object" and name not in stored
+    }
 
 
 def annotated_kinds(parsed) -> dict[str, str]:

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import gast
 
-from .parse import UNRESOLVED
+from .parse import UNRESOLVED, MethodOf
 from .rules import Rule, lookup
 from .syntax import dotted_source
 
@@ -140,7 +140,18 @@ def _call(node: gast.Call, resolve: Resolver) -> Operation:
         return Operation("primitive", args, keywords, rule=rule, function=function, name=display)
     if is_user_function(function):
         return Operation("user", args, keywords, function=function, name=display)
+    if isinstance(function, MethodOf):  # self.forward(x), self's class known
+        receiver = [func.value, *args]
+        return Operation("user", receiver, keywords, function=function.function, name=display)
+    if isinstance(func, gast.Attribute) and _user_method(function):
+        # model.loss(x) on a global model: the class's function, the model passed first
+        receiver = [func.value, *args]
+        return Operation("user", receiver, keywords, function=function.__func__, name=display)
     return Operation("unknown", args, keywords, function=function, name=display)
+
+
+def _user_method(function: Any) -> bool:
+    return inspect.ismethod(function) and is_user_function(function.__func__)
 
 
 def is_user_function(function: Any) -> bool:
@@ -152,6 +163,24 @@ def is_user_function(function: Any) -> bool:
         return True  # defined in a REPL: differentiate it, and say so if the source is missing
     path = Path(filename).resolve()
     return not any(_inside(path, root) for root in _library_roots())
+
+
+def is_user_class(cls: type) -> bool:
+    """A class from the user's code (its module's file outside the standard library and
+    the installed packages)."""
+    module = sys.modules.get(getattr(cls, "__module__", ""), None)
+    filename = getattr(module, "__file__", None)
+    if not isinstance(cls, type) or not filename:
+        return False
+    path = Path(filename).resolve()
+    return not any(_inside(path, root) for root in _library_roots())
+
+
+def shadows_a_method(obj: Any) -> bool:
+    """Whether an attribute of ``obj`` itself hides a function its class defines
+    (``obj.forward = other``): then ``obj.forward`` is not the class's function."""
+    own = getattr(obj, "__dict__", None) or {}
+    return any(inspect.isfunction(inspect.getattr_static(type(obj), name, None)) for name in own)
 
 
 def _inside(path: Path, root: Path) -> bool:

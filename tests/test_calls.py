@@ -206,3 +206,88 @@ def ignores_the_ragged_part(x):
 
 def test_an_ignored_part_that_is_a_tuple_of_arrays_keeps_its_zero_seed():
     assert check_grad(ignores_the_ragged_part, np.array([0.1, 0.2, 0.3, 0.4])) < 1e-6
+
+
+# ----- methods of the user's classes ---------------------------------------------------------
+class Layer:
+    def __init__(self, n, m, seed):
+        generator = np.random.default_rng(seed)
+        self.W = generator.normal(size=(m, n))
+        self.b = generator.normal(size=m)
+
+    def forward(self, x):
+        return np.tanh(self.W @ x + self.b)
+
+
+class Network:
+    def __init__(self):
+        self.layers = [Layer(3, 4, 0), Layer(4, 2, 1)]
+        self.alpha = 0.5
+
+    def penalty(self, x):
+        return self.alpha * np.sum(x**2)
+
+    def loss(self, x, y):
+        h = x
+        for layer in self.layers:
+            h = Layer.forward(layer, h)  # an item of a list: called through its class
+        return np.sum((h - y) ** 2) + self.penalty(x)
+
+    def scaled(self, x):
+        return self.penalty(x) * 2.0 + np.sum(self.layers[0].b) * np.sum(x)
+
+
+NETWORK = Network()
+POINT = np.array([0.3, -0.2, 0.5])
+
+
+def through_a_global_object(x):
+    return NETWORK.scaled(x) + NETWORK.penalty(x * 2.0)
+
+
+def test_methods_called_on_self_and_on_a_global_object():
+    assert check_grad(NETWORK.loss, POINT, np.array([0.1, 0.2])) < 1e-6
+    assert check_grad(through_a_global_object, POINT) < 1e-6
+    expected = 2.0 * 0.5 * 2 * POINT + np.sum(NETWORK.layers[0].b) + 0.5 * 2 * 2.0 * 2 * POINT
+    assert np.allclose(s2sad.grad(through_a_global_object)(POINT), expected)
+
+
+class Doubled(Network):
+    def penalty(self, x):
+        return np.sum(x) * 5.0
+
+
+def test_a_global_object_rebound_to_another_class_rebuilds(monkeypatch):
+    gradient = s2sad.grad(through_a_global_object)
+    before = gradient(POINT)
+    monkeypatch.setitem(globals(), "NETWORK", Doubled())
+    assert check_grad(through_a_global_object, POINT) < 1e-6
+    assert not np.allclose(gradient(POINT), before)
+    assert np.allclose(gradient(POINT), s2sad.grad(through_a_global_object)(POINT))
+
+
+class Shadowed:
+    def part(self, x):
+        return np.sum(x * 2.0)
+
+    def loss(self, x):
+        return self.part(x) * 3.0
+
+
+def test_a_method_an_attribute_of_the_object_hides_is_not_followed():
+    shadowed = Shadowed()
+    shadowed.part = lambda x: np.sum(x * 100.0)  # shadowed.part is no longer Shadowed.part
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"method self.part\(\)"):
+        s2sad.grad(shadowed.loss)(POINT)
+
+
+def loop_over_layers(x):
+    h = x
+    for layer in NETWORK.layers:
+        h = layer.forward(h)
+    return np.sum(h)
+
+
+def test_a_method_of_a_list_item_is_refused_with_a_way_out():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"YourClass.forward\(layer, ...\)"):
+        s2sad.grad(loop_over_layers)(POINT)
