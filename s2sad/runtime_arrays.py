@@ -35,7 +35,10 @@ __all__ = [
 
 
 def _float(g):
-    """The dtype of a gradient array made from ``g`` (at least float64's kind)."""
+    """The dtype of a gradient array made from ``g`` (at least float64's kind); ``g`` may
+    be a list or tuple of part gradients (of np.split's parts), of any shapes."""
+    if isinstance(g, (list, tuple)):
+        return np.result_type(*(_float(part) for part in g), np.float64)
     return np.result_type(np.asarray(g).dtype, np.float64)
 
 
@@ -236,7 +239,7 @@ def array_split_grad(g, ary, indices_or_sections, axis):
     array([1., 1., 2.])
     """
     shape = np.shape(ary)
-    grad = np.zeros(shape, _float(0.0 if isinstance(g, list) else g))
+    grad = np.zeros(shape, _float(g))
     if is_zero(g):
         return grad
     axis = axis % len(shape)

@@ -432,3 +432,17 @@ def test_pad_modes_that_do_not_copy_are_refused():
     assert check_grad(pad_mode_of_the_caller, M34, "wrap") < 1e-6
     with pytest.raises(s2sad.NonDifferentiableError, match=r"np\.pad.*mode='maximum'"):
         s2sad.grad(pad_mode_of_the_caller)(M34, "maximum")
+
+
+# ----- a list of parts as the output: vjp's seed is one gradient per part -------------------
+def doubled_parts(x):
+    return np.split(x * 2.0, [1])
+
+
+def test_split_as_the_output_takes_a_seed_per_part():
+    pull = s2sad.vjp(doubled_parts)
+    x = np.arange(4.0)
+    seed = [np.array([5.0]), np.array([1.0, 2.0, 3.0])]
+    np.testing.assert_allclose(pull(x, seed=seed), [10.0, 2.0, 4.0, 6.0])
+    np.testing.assert_allclose(pull(x, seed=(seed[0], np.zeros(3))), [10.0, 0.0, 0.0, 0.0])
+    np.testing.assert_allclose(pull(x, seed=[0.0, seed[1]]), [0.0, 2.0, 4.0, 6.0])
