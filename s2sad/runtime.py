@@ -422,7 +422,17 @@ def count_grad(g, count, part):
 
 
 def split_grad(g, arrays, axis):
-    """The adjoint of ``arrays`` in ``np.concatenate(arrays, axis)``."""
+    """The adjoint of ``arrays`` in ``np.concatenate(arrays, axis)``; ``axis=None``
+    concatenated the arrays flattened, so each part of ``g`` takes its array's shape back.
+
+    >>> split_grad(np.arange(5.0), [np.zeros((2, 1)), np.zeros(3)], None)
+    [array([[0.],
+           [1.]]), array([2., 3., 4.])]
+    """
+    if axis is None:
+        sizes = np.cumsum([np.size(a) for a in arrays])[:-1]
+        parts = np.split(np.ravel(g), sizes)
+        return [np.reshape(part, np.shape(a)) for part, a in zip(parts, arrays)]
     sizes = np.cumsum([np.shape(a)[axis] for a in arrays])[:-1]
     return np.split(g, sizes, axis=axis)
 

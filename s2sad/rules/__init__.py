@@ -4,6 +4,7 @@ Add a rule with the helpers of :mod:`s2sad.rules.shapes` (``unary``, ``binary``,
 ``nondifferentiable``, ``method``, ``attribute``); nothing in the transformer changes.
 """
 
+from . import arrays as _arrays  # noqa: E402,F401
 from . import linalg as _linalg  # noqa: E402,F401
 from . import math as _math  # noqa: E402,F401
 from . import numpy as _numpy  # noqa: E402,F401
