@@ -8,7 +8,7 @@ the cofactor matrix, finite for singular matrices too.
 import numpy as np
 
 from .numpy import _reduced
-from .registry import BoundArguments
+from .registry import REGISTRY, BoundArguments, Rule
 from .shapes import defvjp
 
 defvjp(
@@ -44,3 +44,27 @@ def _solve(role: str):
 defvjp(np.linalg.inv, "a", a=_inv)
 defvjp(np.linalg.det, "a", a="det_grad(g, a)")
 defvjp(np.linalg.solve, "a, b", a=_solve("a"), b=_solve("b"))
+
+# ----- functions returning tuples ----------------------------------------------------------
+# Their adjoint ``g`` is a list with one adjoint per part (0.0 for parts the user never
+# read), whether the user indexes the result, unpacks it or reads a field of NumPy 2's
+# named tuples (the attribute rules below).
+_NUMPY_2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+_FIELDS = ("sign", "logabsdet", "eigenvalues", "eigenvectors", "U", "S", "Vh", "Q", "R")
+for _field in _FIELDS:
+    REGISTRY.add(
+        Rule.define(
+            ("attribute", _field),
+            "x, /",
+            {"x": f"field_grad(g, x, {_field!r})"},
+            containers=frozenset({"x"}),
+        )
+    )
+
+defvjp(np.linalg.slogdet, "a", shape="tuple", a="slogdet_grad(g, a)")
+if _NUMPY_2:
+    defvjp(np.linalg.cholesky, "a, /, *, upper=False", a="cholesky_grad(g, ans, upper)")
+else:  # pragma: no cover - NumPy 1 has no upper=
+    defvjp(np.linalg.cholesky, "a", a="cholesky_grad(g, ans, False)")
+defvjp(np.linalg.eigh, "a, UPLO='L'", shape="tuple", a="eigh_grad(g, ans, UPLO)")
+defvjp(np.linalg.eigvalsh, "a, UPLO='L'", a="eigvalsh_grad(g, a, UPLO)")
