@@ -28,6 +28,7 @@ SPD_STACK = spd(2, 3, 3)
 GENERAL = R.normal(size=(4, 4)) + 4.0 * np.eye(4)
 TALL = R.normal(size=(5, 3))
 WIDE = R.normal(size=(3, 5))
+VEC = R.normal(size=4)
 
 
 def weighted(y):
@@ -153,6 +154,247 @@ def squares_of_eigenvalues(a):
 def test_equal_eigenvalues():
     # a symmetric function of the eigenvalues is differentiable where they are equal
     assert check_grad(squares_of_eigenvalues, np.eye(3)) < 1e-6
+    # equal eigenvalues share their adjoints: cos(w) times 1, cos(1), cos(2), averaged
+    assert np.allclose(
+        s2sad.grad(eigvalsh)(np.eye(3)), np.eye(3) * np.cos(1.0) * (1 + np.cos(1) + np.cos(2)) / 3
+    )
     # the eigenvectors are not: refused, where JAX and autograd give inf or NaN
-    with pytest.raises(s2sad.NonDifferentiableError, match="two of its values are equal"):
+    with pytest.raises(s2sad.NonDifferentiableError, match="eigenvalues are equal"):
         s2sad.grad(eigh_unpacked)(np.eye(3))
+
+
+# ----- pinv, matrix_power, lstsq -----------------------------------------------------------
+STACK = R.normal(size=(2, 4, 3))
+
+
+def pinv(a):
+    return weighted(np.linalg.pinv(a))
+
+
+def pinv_hermitian(a):
+    return weighted(np.linalg.pinv(a, hermitian=True))
+
+
+@pytest.mark.parametrize("a", [GENERAL, TALL, WIDE, STACK], ids=["square", "tall", "wide", "stack"])
+def test_pinv(a):
+    assert check_grad(pinv, a) < 1e-6
+
+
+def test_pinv_hermitian_reads_the_lower_triangle():
+    assert check_grad(pinv_hermitian, nonsymmetric(SPD)) < 1e-6
+
+
+def cube(a):
+    return weighted(np.linalg.matrix_power(a, 3))
+
+
+def inverse_squared(a):
+    return weighted(np.linalg.matrix_power(a, -2))
+
+
+def power_zero(a):
+    return weighted(np.linalg.matrix_power(a, 0) * a)
+
+
+def power_by_argument(a, n):
+    return weighted(np.linalg.matrix_power(a, n))
+
+
+@pytest.mark.parametrize("f", [cube, inverse_squared, power_zero])
+@pytest.mark.parametrize("a", [GENERAL / 4.0, SPD_STACK / 4.0], ids=["matrix", "stack"])
+def test_matrix_power(f, a):
+    assert check_grad(f, a) < 1e-6
+
+
+def test_matrix_power_of_a_variable_exponent():
+    for n in (1, 4, -1):
+        assert check_grad(power_by_argument, GENERAL / 4.0, n) < 1e-6
+
+
+def least_squares(a, b):
+    return weighted(np.linalg.lstsq(a, b)[0])
+
+
+def least_squares_unpacked(a, b):
+    x, residuals, rank, s = np.linalg.lstsq(a, b)
+    return weighted(x) * rank
+
+
+@pytest.mark.parametrize("f", [least_squares, least_squares_unpacked])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        (TALL, R.normal(size=5)),
+        (TALL, R.normal(size=(5, 2))),
+        (WIDE, R.normal(size=3)),
+        (GENERAL, VEC),
+    ],
+    ids=["tall", "tall-matrix", "wide", "square"],
+)
+def test_lstsq(f, a, b):
+    assert check_grad(f, a, b, wrt=(0, 1)) < 1e-6
+
+
+def least_squares_residuals(a, b):
+    return np.sum(np.linalg.lstsq(a, b)[1])
+
+
+def test_lstsq_refuses_residuals_and_rank_deficient_matrices():
+    with pytest.raises(s2sad.NonDifferentiableError, match="not the residuals"):
+        s2sad.grad(least_squares_residuals)(TALL, np.arange(5.0))
+    with pytest.raises(s2sad.NonDifferentiableError, match="rank 1 of 3"):
+        s2sad.grad(least_squares)(np.ones((5, 3)), np.arange(5.0))
+
+
+# ----- qr, svd and the norms made of singular values ---------------------------------------
+def qr_reduced(a):
+    q, r = np.linalg.qr(a)
+    d = np.diagonal(r, axis1=-2, axis2=-1)  # q[:, j] * r[j, j] keeps its sign
+    return weighted(q * d[..., None, :]) + weighted(r * d[..., :, None])
+
+
+def qr_r_only(a):
+    return weighted(np.linalg.qr(a, mode="r") ** 2)
+
+
+def qr_complete_by_field(a):
+    result = np.linalg.qr(a, "complete")
+    return weighted(result.R**2) + weighted(result.Q[..., :, :1] * result.R[..., :1, :1])
+
+
+@pytest.mark.parametrize("f", [qr_reduced, qr_r_only, qr_complete_by_field])
+@pytest.mark.parametrize("a", [GENERAL, TALL, WIDE, STACK], ids=["square", "tall", "wide", "stack"])
+def test_qr(f, a):
+    assert check_grad(f, a) < 1e-6
+
+
+def qr_complete_q(a):
+    return np.sum(np.linalg.qr(a, "complete")[0] ** 3)
+
+
+def qr_raw(a):
+    return np.sum(np.linalg.qr(a, "raw")[0])
+
+
+def test_qr_refusals():
+    with pytest.raises(s2sad.NonDifferentiableError, match="mode='complete'"):
+        s2sad.grad(qr_complete_q)(TALL)
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"test_rules_linalg.py:\d+: .*'raw'"):
+        s2sad.grad(qr_raw)(TALL)
+
+
+def singular_values(a):
+    return weighted(np.linalg.svd(a, compute_uv=False))
+
+
+def svd_thin(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    # each singular pair may flip sign together: u * u, vh * vh, u[i, j] * vh[j, k] keep it
+    return (
+        weighted(s) + weighted(u * u) + weighted(vh * vh) + weighted(u[..., 0, :] * vh[..., :, 0])
+    )
+
+
+def svd_full_by_field(a):
+    result = np.linalg.svd(a)
+    k = min(np.shape(a)[-2:])
+    return (
+        weighted(result.S) + weighted(result.U[..., :k] ** 2) + weighted(result.Vh[..., :k, :] ** 2)
+    )
+
+
+def svd_hermitian(a):
+    u, s, vh = np.linalg.svd(a, hermitian=True)
+    return weighted(s) + weighted(u[..., 0, :] * vh[..., :, 0])
+
+
+@pytest.mark.parametrize("f", [singular_values, svd_thin, svd_full_by_field])
+@pytest.mark.parametrize("a", [GENERAL, TALL, WIDE, STACK], ids=["square", "tall", "wide", "stack"])
+def test_svd(f, a):
+    assert check_grad(f, a) < 1e-6
+
+
+def test_svd_hermitian_and_svdvals():
+    assert check_grad(svd_hermitian, nonsymmetric(SPD)) < 1e-6
+    if hasattr(np.linalg, "svdvals"):
+
+        def svdvals(x):
+            return weighted(np.linalg.svdvals(x))
+
+        assert check_grad(svdvals, STACK) < 1e-6
+
+
+def cubes_of_singular_values(a):
+    return np.sum(np.linalg.svd(a, compute_uv=False) ** 3)
+
+
+def svd_full_u(a):
+    return np.sum(np.linalg.svd(a)[0] ** 3)
+
+
+def test_svd_refusals():
+    with pytest.raises(s2sad.NonDifferentiableError, match="full_matrices=True adds"):
+        s2sad.grad(svd_full_u)(TALL)
+    with pytest.raises(s2sad.NonDifferentiableError, match="singular values are equal"):
+        s2sad.grad(svd_thin)(np.eye(3))
+    # the singular values alone are fine there, when the function of them is symmetric
+    tied = np.diag([2.0, 2.0, 1.0])
+    assert check_grad(cubes_of_singular_values, tied) < 1e-6
+    # and equal ones share their adjoints (the gradient is the same for any basis)
+    assert np.allclose(
+        s2sad.grad(singular_values)(tied)[:2, :2], np.eye(2) * np.cos(2.0) * (1 + np.cos(1)) / 2
+    )
+
+
+def spectral_norms(x):
+    return np.linalg.norm(x, 2) * 2.0 + np.linalg.norm(x, -2) + np.linalg.norm(x, "nuc") ** 2
+
+
+def spectral_norms_of_axes(x):
+    return np.sum(np.linalg.norm(x, 2, axis=(2, 0)) * np.arange(1.0, 5.0)) + np.sum(
+        np.linalg.norm(x, "nuc", axis=(-1, -2), keepdims=True) * np.linalg.norm(x, -2, axis=(1, 2))
+    )
+
+
+@pytest.mark.parametrize("x", [TALL, WIDE, GENERAL], ids=["tall", "wide", "square"])
+def test_spectral_norms(x):
+    assert check_grad(spectral_norms, x) < 1e-6
+
+
+def test_spectral_norms_of_stacks():
+    assert check_grad(spectral_norms_of_axes, R.normal(size=(3, 4, 3))) < 1e-6
+
+
+def nuclear(x):
+    return np.linalg.norm(x, "nuc")
+
+
+def largest(x):
+    return np.linalg.norm(x, 2)
+
+
+def test_spectral_norm_ties_and_zeros():
+    # equal largest singular values share g (as ties in np.max): the mean of their u v.T
+    assert np.allclose(s2sad.grad(largest)(2.0 * np.eye(3)), np.eye(3) / 3.0)
+    # a zero singular value adds nothing to the nuclear norm's gradient
+    rank_one = np.outer([1.0, 2.0, 2.0], [0.0, 3.0, 4.0])
+    u = np.array([1.0, 2.0, 2.0]) / 3.0
+    v = np.array([0.0, 3.0, 4.0]) / 5.0
+    assert np.allclose(s2sad.grad(nuclear)(rank_one), np.outer(u, v))
+    assert np.array_equal(s2sad.grad(nuclear)(np.zeros((2, 3))), np.zeros((2, 3)))
+
+
+# ----- refused: eig and eigvals ------------------------------------------------------------
+def eigenvalues(a):
+    return np.sum(np.linalg.eigvals(a).real)
+
+
+def eigenvectors(a):
+    w, v = np.linalg.eig(a)
+    return np.sum(v.real)
+
+
+def test_eig_is_refused_with_the_line():
+    for f in (eigenvalues, eigenvectors):
+        with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"test_rules_linalg.py:\d+: .*eigh"):
+            s2sad.grad(f)(GENERAL)

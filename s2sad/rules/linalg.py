@@ -8,7 +8,7 @@ the cofactor matrix, finite for singular matrices too.
 import numpy as np
 
 from .numpy import _reduced
-from .registry import REGISTRY, BoundArguments, Rule
+from .registry import REGISTRY, BoundArguments, Rule, RuleError
 from .shapes import defvjp
 
 defvjp(
@@ -68,3 +68,62 @@ else:  # pragma: no cover - NumPy 1 has no upper=
     defvjp(np.linalg.cholesky, "a", a="cholesky_grad(g, ans, False)")
 defvjp(np.linalg.eigh, "a, UPLO='L'", shape="tuple", a="eigh_grad(g, ans, UPLO)")
 defvjp(np.linalg.eigvalsh, "a, UPLO='L'", a="eigvalsh_grad(g, a, UPLO)")
+if _NUMPY_2:
+    defvjp(
+        np.linalg.pinv,
+        "a, rcond=None, hermitian=False, *, rtol=None",
+        a="pinv_grad(g, a, ans, hermitian)",
+    )
+else:  # pragma: no cover - NumPy 1 has no rtol=
+    defvjp(np.linalg.pinv, "a, rcond=1e-15, hermitian=False", a="pinv_grad(g, a, ans, hermitian)")
+defvjp(np.linalg.matrix_power, "a, n", a="matrix_power_grad(g, a, n)")
+defvjp(
+    np.linalg.lstsq,
+    "a, b, rcond=None",
+    shape="tuple",
+    a="lstsq_grad(g, a, b, ans, 'a')",
+    b="lstsq_grad(g, a, b, ans, 'b')",
+)
+
+
+def _qr_shape(args: BoundArguments) -> str | None:
+    return None if args.constant("mode") == "r" else "tuple"
+
+
+def _qr(args: BoundArguments) -> str:
+    if args.constant("mode") == "raw":
+        raise RuleError(
+            "s2sad differentiates mode='reduced', 'complete' and 'r', not 'raw' (Householder "
+            "reflectors, not Q)"
+        )
+    return "qr_grad(g, a, ans, mode)"
+
+
+defvjp(np.linalg.qr, "a, mode='reduced'", shape=_qr_shape, a=_qr)
+
+
+def _svd_shape(args: BoundArguments) -> str | None:
+    return None if args.constant("compute_uv") is False else "tuple"
+
+
+defvjp(
+    np.linalg.svd,
+    "a, full_matrices=True, compute_uv=True, hermitian=False",
+    shape=_svd_shape,
+    a="svd_grad(g, a, ans, full_matrices, compute_uv, hermitian)",
+)
+if hasattr(np.linalg, "svdvals"):
+    defvjp(np.linalg.svdvals, "x, /", x="svdvals_grad(g, x)")
+
+
+def _general_eigen(args: BoundArguments) -> str:
+    raise RuleError(
+        "a real matrix's eigenvalues may be complex, and its eigenvectors are neither "
+        "orthogonal nor normalised uniquely, so s2sad does not differentiate np.linalg.eig "
+        "and np.linalg.eigvals; for a symmetric matrix use np.linalg.eigh or "
+        "np.linalg.eigvalsh"
+    )
+
+
+defvjp(np.linalg.eig, "a", shape="tuple", a=_general_eigen)
+defvjp(np.linalg.eigvals, "a", a=_general_eigen)
