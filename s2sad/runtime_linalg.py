@@ -201,7 +201,12 @@ def _reciprocal_gaps(values, function, what):
 
 def slogdet_grad(g, a):
     """The adjoint of ``a`` in ``sign, logabsdet = np.linalg.slogdet(a)``: ``inv(a).T``
-    times the adjoint of ``logabsdet`` (the sign is piecewise constant)."""
+    times the adjoint of ``logabsdet`` (the sign is piecewise constant).
+
+    >>> slogdet_grad([0.0, 1.0], np.array([[2.0, 0.0], [0.0, 4.0]]))
+    array([[0.5 , 0.  ],
+           [0.  , 0.25]])
+    """
     g_log = _parts(g, 2)[1]
     if g_log is None:
         return np.zeros(np.shape(a))
@@ -212,7 +217,11 @@ def cholesky_grad(g, ans, upper):
     """The adjoint of ``a`` in ``L = np.linalg.cholesky(a)`` (``a = L L.T``). NumPy reads
     only the lower triangle of ``a`` (the upper one when ``upper``), so the gradient is
     there: the exact derivative of what NumPy computes. JAX and autograd give its
-    symmetric part instead; the two agree on every symmetric change of ``a``."""
+    symmetric part instead; the two agree on every symmetric change of ``a``.
+
+    >>> cholesky_grad(np.ones((1, 1)), np.array([[2.0]]), False)  # d sqrt(a) = 1 / (2 sqrt(a))
+    array([[0.25]])
+    """
     low = _t(ans) if upper else ans
     g_low = _t(g) if upper else np.asarray(g)
     inner = _t(low) @ g_low
@@ -243,7 +252,12 @@ def eigh_grad(g, ans, UPLO):
 
 def eigvalsh_grad(g, a, UPLO):
     """The adjoint of ``a`` in ``w = np.linalg.eigvalsh(a, UPLO)``: ``v diag(g) v.T``,
-    equal eigenvalues sharing their adjoints."""
+    equal eigenvalues sharing their adjoints.
+
+    >>> eigvalsh_grad(np.array([1.0, 0.0]), np.array([[1.0, 0.0], [0.0, 2.0]]), "L")
+    array([[1., 0.],
+           [0., 0.]])
+    """
     w, v = np.linalg.eigh(a, UPLO)
     return _read_triangle(_eigh_adjoint(w, v, np.asarray(g), None), UPLO.upper() == "L")
 
@@ -376,7 +390,12 @@ def svd_grad(g, a, ans, full_matrices, compute_uv, hermitian):
     the singular value decomposition"): ``u [J s + diag(gs) + s K] vh + (I - u u.T) gu
     s^-1 vh + u s^-1 gv.T (I - v v.T)``, ``J = F * (u.T gu - gu.T u)``, ``K = F * (v.T gv -
     gv.T v)``, ``F[i, j] = 1 / (s[j]**2 - s[i]**2)``. Equal singular values with a
-    vector adjoint are refused, as are the columns ``full_matrices`` adds (not unique)."""
+    vector adjoint are refused, as are the columns ``full_matrices`` adds (not unique).
+
+    >>> svd_grad(np.array([1.0, 0.0]), np.diag([3.0, -1.0]), None, True, False, False)
+    array([[1., 0.],
+           [0., 0.]])
+    """
     if hermitian:
         a = _lower_symmetric(a)
     if not compute_uv:

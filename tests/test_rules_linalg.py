@@ -398,3 +398,41 @@ def test_eig_is_refused_with_the_line():
     for f in (eigenvalues, eigenvectors):
         with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"test_rules_linalg.py:\d+: .*eigh"):
             s2sad.grad(f)(GENERAL)
+
+
+# ----- tuple results in loops, iterated, in containers, pulled back whole -------------------
+def eigh_in_a_loop(a):
+    total = 0.0
+    for k in range(3):
+        w, v = np.linalg.eigh(a * (k + 1.0))
+        total = total + np.sum(w * v[0] ** 2)
+        a = a + 0.1 * np.linalg.slogdet(a).logabsdet
+    return total
+
+
+def slogdet_iterated(a):
+    total = 0.0
+    for part in np.linalg.slogdet(a):
+        total = total + part * 2.0
+    return total
+
+
+def slogdet_in_a_list(a):
+    parts = [np.linalg.slogdet(a)]
+    return parts[0][1]
+
+
+@pytest.mark.parametrize("f", [eigh_in_a_loop, slogdet_iterated, slogdet_in_a_list])
+@pytest.mark.parametrize("optimize", [True, False])
+def test_tuple_results_anywhere(f, optimize):
+    gradient = s2sad.grad(f, optimize=optimize)
+    assert check_grad(f, SPD_STACK[0], gradient=gradient) < 1e-6
+
+
+def slogdet_whole(a):
+    return np.linalg.slogdet(a)
+
+
+def test_vjp_of_a_tuple_result():
+    pulled = s2sad.vjp(slogdet_whole)(GENERAL, seed=(0.0, 2.0))
+    assert np.allclose(pulled, 2.0 * np.linalg.inv(GENERAL).T)

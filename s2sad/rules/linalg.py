@@ -1,8 +1,11 @@
-"""Rules for ``np.linalg``: norms, inverses, determinants and linear solves.
+"""Rules for ``np.linalg``: norms, inverses, determinants, solves and factorisations.
 
 Matrices may come in stacks (``(..., n, n)``), as NumPy's functions allow. The norm's
 gradient at 0 is 0 (s2sad.runtime_linalg.norm_grad says why); the determinant's gradient is
-the cofactor matrix, finite for singular matrices too.
+the cofactor matrix, finite for singular matrices too. Where NumPy reads one triangle of a
+matrix (cholesky, eigh, eigvalsh, ``hermitian=True``) the gradient is on that triangle.
+Rules of functions returning tuples say ``shape="tuple"``: their adjoint is then a list
+(one adjoint per part), added with ``add_grad``, never ``+`` (which would join the lists).
 """
 
 import numpy as np
