@@ -395,8 +395,9 @@ def _constant(node) -> bool:
 
 
 def _numeric_names(body, parsed: ParsedFunction) -> set[str]:
-    """Names that certainly hold numbers or arrays: results of differentiable primitives,
-    and their operands (except parameters a rule declares may be containers)."""
+    """Names that certainly hold numbers or arrays: results of differentiable primitives
+    (except those whose rule says ``shape="tuple"``: their adjoint is a list, one per
+    part), and their operands (except parameters a rule declares may be containers)."""
     numeric: set[str] = set()
     for statement in walk_statements(body):
         if not isinstance(statement, gast.Assign) or not isinstance(
@@ -407,11 +408,13 @@ def _numeric_names(body, parsed: ParsedFunction) -> set[str]:
         rule = operation.rule
         if operation.kind != "primitive" or not rule.differentiable:
             continue
-        numeric.add(statement.targets[0].id)
         try:
             bound = rule.bind(operation.args, operation.keywords)
         except RuleError:
+            numeric.add(statement.targets[0].id)
             continue
+        if rule.result_shape is None or rule.result_shape(bound) != "tuple":
+            numeric.add(statement.targets[0].id)
         for param, node in bound.items():
             if param in rule.containers:
                 continue
