@@ -19,6 +19,8 @@ from .errors import NonDifferentiableError
 from .runtime import expand_reduced, unbroadcast
 
 __all__ = [
+    "sinc_slope",
+    "real_input",
     "clip_grad",
     "prod_grad",
     "std_grad",
@@ -47,6 +49,31 @@ def _float(g):
 
 
 # ----- elementwise and reductions -------------------------------------------------------------
+def sinc_slope(x):
+    """d sinc(x)/dx = (cos(pi x) - sinc(x)) / x, and its series -pi**2 x / 3 + pi**4 x**3 / 30
+    near 0, where the quotient loses every digit to cancellation (it is 0 at 0).
+
+    >>> sinc_slope(np.array([0.0, 1.0])) + 0.0  # + 0.0: the series gives -0.0 at 0
+    array([ 0., -1.])
+    """
+    x = np.asarray(x, dtype=_float(x))
+    near = np.abs(x) < 1e-3  # the series' next term is below 1e-12 of the first there
+    far = np.where(near, 1.0, x)
+    series = x * (-(np.pi**2) / 3.0 + (np.pi**4 / 30.0) * x * x)
+    return np.where(near, series, (np.cos(np.pi * far) - np.sinc(far)) / far)
+
+
+def real_input(g, x):
+    """``g``, the adjoint of ``x`` in ``np.real(x)`` or ``np.conj(x)``, which are the
+    identity for real ``x``; s2sad does not differentiate complex numbers, and says so."""
+    if np.iscomplexobj(x):
+        raise NonDifferentiableError(
+            "np.real/np.conj",
+            why="s2sad differentiates real numbers only, and this argument is complex",
+        )
+    return g
+
+
 def clip_grad(g, a, a_min, a_max, wrt):
     """The adjoint of ``wrt`` ("a", "low" or "high") in ``np.clip(a, low, high)``, before it
     is summed back over broadcast axes. ``np.clip`` is ``np.minimum(np.maximum(a, low),

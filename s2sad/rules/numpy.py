@@ -19,6 +19,19 @@ from .shapes import attribute, binary, defvjp, method, nondifferentiable, unary
 # ----- elementwise arithmetic (add, multiply... share the operators' rules) ----------------
 binary(np.maximum, "g * np.where(x1 == x2, 0.5, x1 > x2)", "g * np.where(x1 == x2, 0.5, x2 > x1)")
 binary(np.minimum, "g * np.where(x1 == x2, 0.5, x1 < x2)", "g * np.where(x1 == x2, 0.5, x2 < x1)")
+# fmax/fmin pass over a NaN: the other operand gets g (both NaN: x1, whose NaN is the result)
+binary(
+    np.fmax,
+    "g * np.where(x1 == x2, 0.5, (x1 > x2) | np.isnan(x2))",
+    "g * np.where(x1 == x2, 0.5, (x2 > x1) | np.isnan(x1) & ~np.isnan(x2))",
+)
+binary(
+    np.fmin,
+    "g * np.where(x1 == x2, 0.5, (x1 < x2) | np.isnan(x2))",
+    "g * np.where(x1 == x2, 0.5, (x2 < x1) | np.isnan(x1) & ~np.isnan(x2))",
+)
+binary(np.fmod, "g", "-g * np.trunc(x1 / x2)")  # x1 - trunc(x1 / x2) * x2; np.mod: operators
+binary(np.float_power, "g * power_slope(x1, x2)", "g * exponent_slope(x1, ans)")
 binary(np.arctan2, "g * x2 / (x1 * x1 + x2 * x2)", "-g * x1 / (x1 * x1 + x2 * x2)")
 binary(np.hypot, "g * x1 / ans", "g * x2 / ans")
 binary(np.logaddexp, "g * np.exp(x1 - ans)", "g * np.exp(x2 - ans)")
@@ -45,6 +58,12 @@ unary(np.cosh, "g * np.sinh(x)")
 unary(np.arcsin, "g / np.sqrt(1.0 - x * x)")
 unary(np.arccos, "-g / np.sqrt(1.0 - x * x)")
 unary(np.arctan, "g / (1.0 + x * x)")
+unary(np.arcsinh, "g / np.sqrt(x * x + 1.0)")
+unary(np.arccosh, "g / np.sqrt(x * x - 1.0)")
+unary(np.arctanh, "g / (1.0 - x * x)")
+unary(np.sinc, "g * sinc_slope(x)")  # 0 at 0, where sinc is flat (autograd gives NaN)
+unary([np.deg2rad, np.radians], "g * (np.pi / 180.0)")
+unary([np.rad2deg, np.degrees], "g * (180.0 / np.pi)")
 
 
 # ----- reductions ------------------------------------------------------------------------
@@ -281,7 +300,11 @@ def _astype(args: BoundArguments) -> str:
 method("astype", "a, dtype, order='K', casting='unsafe', subok=True, copy=True", a=_astype)
 defvjp(np.copy, "a, order='K'", a="g")
 defvjp(np.broadcast_to, "array, shape, subok=False", array="unbroadcast(g, array)")
-attribute("real", "g", shape="elementwise")
+attribute("real", "real_input(g, x)", shape="elementwise")
+defvjp(np.real, "val", shape="elementwise", val="real_input(g, val)")
+unary(np.conjugate, "real_input(g, x)")  # np.conj is np.conjugate
+for _name in ("conj", "conjugate"):
+    method(_name, "a", shape="elementwise", a="real_input(g, a)")
 
 
 # ----- rearranging: flips, rotations, repetitions, diagonals ------------------------------
