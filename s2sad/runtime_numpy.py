@@ -21,6 +21,7 @@ from .runtime import expand_reduced, unbroadcast
 __all__ = [
     "sinc_slope",
     "real_input",
+    "item_grad",
     "clip_grad",
     "prod_grad",
     "std_grad",
@@ -46,6 +47,23 @@ def _axes(axis, ndim: int) -> tuple:
 def _float(g):
     """The dtype a gradient array made from ``g`` has (at least float64's kind)."""
     return np.result_type(g, np.float64)
+
+
+# ----- casts ---------------------------------------------------------------------------------
+def item_grad(g, a, index):
+    """The adjoint of ``a`` in ``a.item(*index)``: ``g`` at that element (a single index
+    counts in the flattened array, as ``item`` does), zeros elsewhere.
+
+    >>> item_grad(2.0, np.zeros((2, 2)), (3,))
+    array([[0., 0.],
+           [0., 2.]])
+    """
+    grad = np.zeros(np.shape(a), _float(g))
+    if len(index) == 1 and np.ndim(index[0]) == 0:
+        grad.reshape(-1)[index[0]] = g
+    else:
+        grad[tuple(index[0]) if len(index) == 1 else tuple(index)] = g
+    return grad
 
 
 # ----- elementwise and reductions -------------------------------------------------------------

@@ -183,3 +183,74 @@ def math_functions(x):
 @pytest.mark.parametrize("x", [0.3, 1.2, -0.7])
 def test_math_functions(x):
     assert check_grad(math_functions, x) < 1e-6
+
+
+# ----- casts and constants --------------------------------------------------------------
+def float64_cast(x):
+    return np.sum(np.float64(x) * W_MAT) + np.float64(x[0, 0]) * 3.0
+
+
+def test_float64_passes_the_gradient_on():
+    assert check_grad(float64_cast, MAT) < 1e-6
+    assert check_grad(lambda_free_float64, 0.7) < 1e-6
+
+
+def lambda_free_float64(x):
+    return np.float64(x) * np.float64(x)
+
+
+def float32_cast(x):
+    return float(np.float32(x)) * 3.0
+
+
+def test_float32_passes_the_gradient_on():
+    # float32 rounding is too coarse for central differences; the derivative is 3 exactly
+    assert s2sad.grad(float32_cast)(0.7) == 3.0
+
+
+def item_of_one(x):
+    return np.reshape(x[:1], (1, 1)).item() * 2.0 + x[1:2].item() ** 2
+
+
+def item_at(x):
+    return x.item(5) * 2.0 + x.item(1, 2) ** 2 + x.item((2, 3)) * 7.0
+
+
+def test_item():
+    assert check_grad(item_of_one, VEC[:2]) < 1e-6
+    assert check_grad(item_at, MAT) < 1e-6
+
+
+def full_like(x, v):
+    return np.sum(np.full_like(x, v) * W_MAT) + np.sum(np.full_like(x, v, shape=(2, 3, 4)))
+
+
+@pytest.mark.parametrize(
+    "v", [0.7, np.array(0.7), ROW[0], COL, MAT], ids=["number", "0-d", "row", "column", "same"]
+)
+def test_full_like_gives_the_fill_value_the_summed_gradient(v):
+    assert check_grad(full_like, MAT, v, wrt=1) < 1e-6
+
+
+def full(v):
+    return np.sum(np.full((3, 4), v) * W_MAT) + np.sum(np.full((3, 4), v, dtype=int) * 1.0)
+
+
+def full_like_of_integers(v):
+    ints = np.arange(12).reshape(3, 4)
+    return np.sum(np.full_like(ints, v) * W_MAT) + np.sum(np.full_like(ints, v, float) * W_MAT)
+
+
+def test_full_and_casts_to_integers():
+    assert check_grad(full, ROW[0], wrt=0) < 1e-6
+    assert check_grad(full, 0.7) < 1e-6
+    assert check_grad(full_like_of_integers, 0.7) < 1e-6  # the integer one is constant
+
+
+def constants_like(x):
+    y = np.ones_like(x) + np.zeros_like(x) + np.empty_like(x) * 0.0 + np.heaviside(x, 0.5)
+    return np.sum(y * x * W_MAT)
+
+
+def test_ones_like_zeros_like_empty_like_heaviside_carry_no_gradient():
+    assert check_grad(constants_like, MAT) < 1e-6

@@ -298,6 +298,45 @@ def _astype(args: BoundArguments) -> str:
 
 
 method("astype", "a, dtype, order='K', casting='unsafe', subok=True, copy=True", a=_astype)
+defvjp([np.float64, np.float32], "value=0, /", shape="elementwise", value="g")
+
+
+def _item(args: BoundArguments) -> str:
+    """``a.item()`` of a one-element array hands it ``g``; ``a.item(i)`` (a flat index) and
+    ``a.item(i, j)`` put ``g`` at that element."""
+    if not args["args"].elts:
+        return "np.reshape(g, np.shape(a))"
+    return "item_grad(g, a, args)"
+
+
+method("item", "a, *args", shape="scalar", a=_item)
+
+
+def _filled(args: BoundArguments) -> str:
+    """``fill_value`` gets ``g``, summed back where it was broadcast; none when the result
+    takes an integer dtype (np.full_like of an integer array, or dtype=int)."""
+    if "a" in args and args.is_none("dtype"):  # the result has a's dtype
+        return "g if np.issubdtype(np.asarray(a).dtype, np.inexact) else 0.0 * g"
+    return "g"  # a dtype= of an integer type: the rule's cast check gives no gradient
+
+
+def _given_shape(args: BoundArguments) -> str | None:
+    return "elementwise" if args.is_none("shape") else None
+
+
+defvjp(
+    np.full_like,
+    "a, fill_value, dtype=None, order='K', subok=True, shape=None",
+    unbroadcast=("fill_value",),
+    shape=_given_shape,
+    fill_value=_filled,
+)
+defvjp(
+    np.full,
+    "shape, fill_value, dtype=None, order='C'",
+    unbroadcast=("fill_value",),
+    fill_value=_filled,
+)
 defvjp(np.copy, "a, order='K'", a="g")
 defvjp(np.broadcast_to, "array, shape, subok=False", array="unbroadcast(g, array)")
 attribute("real", "real_input(g, x)", shape="elementwise")
@@ -380,6 +419,7 @@ nondifferentiable(
     np.logical_not,
     np.logical_xor,
     np.floor_divide,
+    np.heaviside,
     shape="elementwise",
 )
 nondifferentiable(
