@@ -1,18 +1,18 @@
 """Rules for NumPy functions, array methods and array attributes.
 
 Binary ufuncs un-broadcast their contributions (the transformer drops the un-broadcast
-where it can prove the shapes equal). Reductions put the reduced axes back with
-``np.expand_dims`` / ``expand_reduced``. Ties in ``max``/``min``/``maximum``/``minimum``
-share the gradient equally between the tied elements (as JAX and autograd do), and so do
-``np.clip``'s ties with its bounds. ``np.prod`` and ``np.cumprod`` are exact where the
-input has zeros; equal elements in ``np.sort`` take the gradients of their places in order
-(a stable sort).
+where it can prove the shapes equal). Ties in ``maximum``/``minimum`` share the gradient
+equally between the tied elements (as JAX and autograd do), and so do ``np.clip``'s ties
+with its bounds. ``np.cumprod`` is exact where the input has zeros; equal elements in
+``np.sort`` take the gradients of their places in order (a stable sort). Reductions are in
+s2sad.rules.reductions.
 """
 
 import gast
 import numpy as np
 
 from .products import dot_left, dot_right
+from .reductions import _reduced, int_axis  # noqa: F401 (s2sad.rules.linalg imports _reduced here)
 from .registry import BoundArguments, RuleError
 from .shapes import attribute, binary, defvjp, method, nondifferentiable, unary
 
@@ -66,76 +66,11 @@ unary([np.deg2rad, np.radians], "g * (np.pi / 180.0)")
 unary([np.rad2deg, np.degrees], "g * (180.0 / np.pi)")
 
 
-# ----- reductions ------------------------------------------------------------------------
-def _sum(args: BoundArguments) -> str:
-    """``g`` spread back over the summed axes (a broadcast view: nothing is allocated)."""
-    if args.is_none("axis") or args.constant("keepdims") is True:
-        return "np.broadcast_to(g, np.shape(a))"
-    if args.is_constant("keepdims") and args.constant("keepdims") is False:
-        return "np.broadcast_to(np.expand_dims(g, axis), np.shape(a))"
-    return "np.broadcast_to(expand_reduced(g, a, axis, keepdims), np.shape(a))"
-
-
-def _mean(args: BoundArguments) -> str:
-    if args.is_none("axis"):
-        return "np.broadcast_to(g / np.size(a), np.shape(a))"
-    return f"{_sum(args)} * (np.size(ans) / np.size(a))"
-
-
-def _reduced(args: BoundArguments) -> str | None:
-    """A full reduction without keepdims gives a scalar; otherwise the shape is new."""
-    return "scalar" if args.is_none("axis") and not args.constant("keepdims", True) else None
-
-
-def _int_axis(args: BoundArguments) -> bool:
-    """Whether the call's ``axis`` is one int, spelt out (not None, a tuple, a variable)."""
-    axis = args.constant("axis")
-    return isinstance(axis, int) and not isinstance(axis, bool)
-
-
-def _var(args: BoundArguments) -> str:
-    """``g * 2 (a - mean) / (n - ddof)``, with ``g`` put back in the reduced axes' places."""
-    keepdims = args.constant("keepdims") if args.is_constant("keepdims") else None
-    if args.is_none("axis"):
-        spread, centred, count = "g", "a - np.mean(a)", "np.size(a)"
-    else:
-        spread = "expand_reduced(g, a, axis, keepdims)"  # axis may be a name for None
-        if keepdims is not None and not isinstance(args["axis"], gast.Name):
-            spread = "g" if keepdims else "np.expand_dims(g, axis)"
-        centred = "a - np.mean(a, axis, keepdims=True)"
-        count = "np.shape(a)[axis]" if _int_axis(args) else "(np.size(a) / np.size(ans))"
-    if not (args.is_constant("ddof") and args.constant("ddof") == 0):
-        count = f"({count} - ddof)"
-    return f"{spread} * 2.0 * ({centred}) / {count}"
-
-
-_EXTREMUM = "extremum_grad(g, a, ans, axis, keepdims)"
-# out= is in NumPy's order of parameters, so that arguments passed by position bind as they
-# do in NumPy (an array passed as out is refused before any rule is used: s2sad.aliasing)
-_REDUCTION = "a, axis=None, dtype=None, out=None, keepdims=False"
-_EXTREMA = "a, axis=None, out=None, keepdims=False"
-for _name in ("sum", "mean"):
-    _vjp = _sum if _name == "sum" else _mean
-    defvjp(getattr(np, _name), _REDUCTION, shape=_reduced, a=_vjp)
-    method(_name, _REDUCTION, shape=_reduced, a=_vjp)
-defvjp([np.max, np.amax, np.min, np.amin], _EXTREMA, shape=_reduced, a=_EXTREMUM)
-method("max", _EXTREMA, shape=_reduced, a=_EXTREMUM)
-method("min", _EXTREMA, shape=_reduced, a=_EXTREMUM)
-_DDOF = "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
-for _name, _signature, _vjp in (
-    ("prod", _REDUCTION, "prod_grad(g, a, axis, keepdims)"),
-    ("var", _DDOF, _var),
-    ("std", _DDOF, "std_grad(g, a, ans, axis, ddof, keepdims)"),
-):
-    defvjp(getattr(np, _name), _signature, shape=_reduced, a=_vjp)
-    method(_name, _signature, shape=_reduced, a=_vjp)
-
-
 # ----- along an axis ---------------------------------------------------------------------
 def _along(args: BoundArguments) -> str | None:
     """np.cumsum, np.cumprod and np.sort along an int axis keep the shape of ``a`` (None
     flattens it)."""
-    return "elementwise" if _int_axis(args) else None
+    return "elementwise" if int_axis(args) else None
 
 
 def _cumsum(args: BoundArguments) -> str:
