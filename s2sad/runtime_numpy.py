@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import NonDifferentiableError
-from .runtime import expand_reduced, unbroadcast
+from .runtime import expand_reduced, extremum_grad, is_zero, unbroadcast
 
 __all__ = [
     "sinc_slope",
@@ -25,6 +25,11 @@ __all__ = [
     "clip_grad",
     "prod_grad",
     "std_grad",
+    "nanmean_grad",
+    "nanextremum_grad",
+    "ptp_grad",
+    "average_grad",
+    "median_grad",
     "sort_grad",
     "cumprod_grad",
     "tile_grad",
@@ -141,6 +146,106 @@ def std_grad(g, a, ans, axis, ddof, keepdims):
         where=std != 0,
     )
     return scale * (a - np.mean(a, axis=axis, keepdims=True))
+
+
+def nanmean_grad(g, a, axis, keepdims):
+    """The adjoint of ``a`` in ``np.nanmean(a, axis)``: ``g`` over the number of elements
+    that are not NaN, and 0 at the NaN ones."""
+    a = np.asarray(a)
+    present = ~np.isnan(a)
+    count = np.sum(present, axis=axis, keepdims=True)
+    share = np.divide(present, count, out=np.zeros(a.shape, _float(g)), where=count > 0)
+    return expand_reduced(g, a, axis, keepdims) * share
+
+
+def nanextremum_grad(g, a, ans, axis, keepdims):
+    """The adjoint of ``a`` in ``np.nanmax(a, axis)`` / ``np.nanmin``: as ``np.max``'s (ties
+    share ``g``), 0 at NaN elements, and 0 for a slice that is all NaN."""
+    a = np.asarray(a)
+    mask = a == expand_reduced(ans, a, axis, keepdims)
+    count = np.sum(mask, axis=axis, keepdims=True)
+    share = np.divide(mask, count, out=np.zeros(a.shape, _float(g)), where=count > 0)
+    return expand_reduced(g, a, axis, keepdims) * share
+
+
+def ptp_grad(g, a, axis, keepdims):
+    """The adjoint of ``a`` in ``np.ptp(a, axis)``, ``max - min``: ties share as in
+    ``np.max``, so a slice of equal elements gets 0."""
+    a = np.asarray(a)
+    largest = np.max(a, axis=axis, keepdims=keepdims)
+    smallest = np.min(a, axis=axis, keepdims=keepdims)
+    return extremum_grad(g, a, largest, axis, keepdims) - extremum_grad(
+        g, a, smallest, axis, keepdims
+    )
+
+
+def average_grad(g, a, axis, weights, returned, keepdims, wrt):
+    """The adjoint of ``wrt`` ("a" or "weights") in ``np.average(a, axis, weights)``, that is
+    ``sum(a * w, axis) / sum(w, axis)``. With ``returned=True`` the result is the pair
+    (average, sum of weights) and ``g`` the pair of their adjoints (0.0 for an unused one).
+
+    >>> average_grad(1.0, np.array([1.0, 3.0]), None, np.array([1.0, 3.0]), False, False, "weights")
+    array([-0.375,  0.125])
+    """
+    a = np.asarray(a)
+    g_average, g_total = g if returned else (g, 0.0)
+    spread = 0.0 if is_zero(g_average) else expand_reduced(g_average, a, axis, keepdims)
+    if weights is None:
+        count = np.prod([a.shape[i] for i in _axes(axis, a.ndim)])
+        return np.broadcast_to(spread, a.shape) / count
+    w = np.asarray(weights)
+    axes = None if w.shape == a.shape else _given_axes(axis, a.ndim)
+    aligned = w if axes is None else _aligned(w, a.shape, axes)
+    total = np.sum(aligned, axis=axis, keepdims=True)
+    if wrt == "a":
+        return spread * np.broadcast_to(aligned, a.shape) / total
+    average = np.sum(a * aligned, axis=axis, keepdims=True) / total
+    grad = np.broadcast_to(spread * (a - average) / total, a.shape)
+    if not is_zero(g_total):  # the sum of weights, which NumPy broadcasts to the average's
+        grad = grad + expand_reduced(g_total, a, axis, keepdims)
+    grad = unbroadcast(grad, aligned)
+    if axes is None:
+        return grad
+    in_order = np.reshape(grad, tuple(a.shape[i] for i in sorted(axes)))
+    return np.transpose(in_order, np.argsort(np.argsort(axes)))
+
+
+def _given_axes(axis, ndim: int) -> tuple:
+    """``axis`` (an int or a tuple, maybe negative) as non-negative axes, in the given order."""
+    return tuple(i % ndim for i in (axis if isinstance(axis, tuple) else (axis,)))
+
+
+def _aligned(w, shape, axes):
+    """Weights of the averaged axes' shape (in the order of ``axes``) put in those axes and
+    1 in the others, as ``np.average`` aligns them with ``a``."""
+    w = np.transpose(w, np.argsort(axes))
+    return np.reshape(w, tuple(n if i in axes else 1 for i, n in enumerate(shape)))
+
+
+def median_grad(g, a, axis, keepdims):
+    """The adjoint of ``a`` in ``np.median(a, axis)``: ``g`` goes to the middle element, or
+    half of it to each of the two middle ones. Each middle value's share is split equally
+    between the elements equal to it, as ties are in ``np.max`` (JAX gives it to one of
+    them, by sort order). A slice holding a NaN gets 0.
+
+    >>> median_grad(1.0, np.array([4.0, 1.0, 3.0, 2.0]), None, False)
+    array([0. , 0. , 0.5, 0.5])
+    """
+    a = np.asarray(a)
+    reduced = _axes(axis, a.ndim)
+    order = [i for i in range(a.ndim) if i not in reduced] + list(reduced)
+    moved = np.transpose(a, order)
+    groups = moved.reshape(moved.shape[: a.ndim - len(reduced)] + (-1,))
+    n = groups.shape[-1]
+    ordered = np.sort(groups, axis=-1)
+    share = np.zeros(groups.shape, _float(g))
+    for middle in sorted({(n - 1) // 2, n // 2}):
+        mask = groups == ordered[..., middle : middle + 1]
+        count = np.sum(mask, axis=-1, keepdims=True)
+        weight = 1.0 if n % 2 else 0.5
+        share += np.divide(weight * mask, count, out=np.zeros(share.shape), where=count > 0)
+    share = np.transpose(share.reshape(moved.shape), np.argsort(order))
+    return expand_reduced(g, a, axis, keepdims) * share
 
 
 def sort_grad(g, a, axis):

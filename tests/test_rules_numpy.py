@@ -254,3 +254,188 @@ def constants_like(x):
 
 def test_ones_like_zeros_like_empty_like_heaviside_carry_no_gradient():
     assert check_grad(constants_like, MAT) < 1e-6
+
+
+# ----- reductions ------------------------------------------------------------------------
+CUBE = R.normal(size=(2, 3, 4))
+
+
+def weighed(result):
+    """``result`` summed with a weight for each element (the weights' shape is the result's)."""
+    return np.sum(result * np.reshape(np.cos(np.arange(np.size(result))), np.shape(result)))
+
+
+def nansum(x, axis, keepdims):
+    return weighed(np.nansum(x, axis, keepdims=keepdims))
+
+
+def nanmean(x, axis, keepdims):
+    return weighed(np.nanmean(x, axis, keepdims=keepdims))
+
+
+def nanmax(x, axis, keepdims):
+    return weighed(np.nanmax(x, axis, keepdims=keepdims))
+
+
+def nanmin(x, axis, keepdims):
+    return weighed(np.nanmin(x, axis, keepdims=keepdims))
+
+
+def ptp(x, axis, keepdims):
+    return weighed(np.ptp(x, axis, keepdims=keepdims))
+
+
+def median(x, axis, keepdims):
+    return weighed(np.median(x, axis, keepdims=keepdims))
+
+
+def average(x, axis, keepdims):
+    return weighed(np.average(x, axis, keepdims=keepdims))
+
+
+@pytest.mark.parametrize(
+    "f", [nansum, nanmean, nanmax, nanmin, ptp, median, average], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize(
+    "axis, keepdims",
+    [(None, False), (0, False), (1, False), (-1, False), ((0, 2), False), (1, True), (None, True)],
+)
+def test_reductions_with_axis_and_keepdims(f, axis, keepdims):
+    assert check_grad(f, CUBE, axis, keepdims) < 1e-6
+
+
+def reductions_with_literal_axes(x):
+    return (
+        weighed(np.nansum(x, axis=1))
+        + weighed(np.nansum(x, keepdims=True))
+        + np.nanmean(x) * 2.0
+        + weighed(np.nanmax(x, 0))
+        + np.nanmin(x) * 3.0
+        + weighed(np.ptp(x, axis=-1, keepdims=True))
+        + np.median(x) * 5.0
+        + weighed(np.median(x, axis=(0, 1)))
+        + weighed(np.average(x, 2))
+    )
+
+
+def test_reductions_with_literal_axes():
+    assert check_grad(reductions_with_literal_axes, CUBE) < 1e-6
+    assert check_grad(reductions_with_literal_axes, CUBE[:, :, :3]) < 1e-6  # odd lengths
+
+
+HOLES = np.zeros((3, 4), dtype=bool)
+HOLES[0, 1] = HOLES[2, 2] = HOLES[2, 3] = True
+
+
+def nan_reductions_of_holes(x):
+    y = np.where(HOLES, np.nan, x)
+    return (
+        weighed(np.nansum(y, axis=0))
+        + weighed(np.nanmean(y, axis=1))
+        + weighed(np.nanmax(y, axis=1))
+        + np.nanmin(y) * 3.0
+    )
+
+
+def test_nan_reductions_skip_nans():
+    assert check_grad(nan_reductions_of_holes, MAT) < 1e-6
+
+
+def nan_reductions(y):
+    return np.nansum(y) + np.nanmean(y, axis=1)[2] + weighed(np.nanmax(y, axis=0))
+
+
+def test_nan_elements_get_zero_and_an_all_nan_slice_gets_zero():
+    y = np.where(HOLES, np.nan, MAT)
+    y[:, 3] = np.nan  # nanmax of an all-NaN column: NaN, and a warning
+    with pytest.warns(RuntimeWarning):
+        grad = s2sad.grad(nan_reductions)(y)
+    assert np.all(grad[np.isnan(y)] == 0.0)
+    assert np.all(np.isfinite(grad))
+    assert grad[2, 0] == 1.0 + 0.5 + (np.argmax(y[:, 0]) == 2) * 1.0  # nanmean over 2 numbers
+
+
+def ties(x):
+    return (
+        np.median(x) * 2.0
+        + np.median(x[:4]) * 3.0
+        + np.ptp(x) * 5.0
+        + np.nanmax(x) * 7.0
+        + np.nanmin(x[1:]) * 11.0
+    )
+
+
+def test_ties_share_the_gradient_as_in_max():
+    x = np.array([3.0, 2.0, 2.0, 1.0, 4.0, 4.0, 0.5])  # median 2: a tie in the middle pair
+    assert check_grad(ties, x) < 1e-6  # at these ties, central differences give 0.5 each
+    # three equal middle elements share g in thirds (central differences give 0 to each:
+    # median is not differentiable there); a slice of equal elements has ptp gradient 0
+    assert np.allclose(
+        s2sad.grad(median_only)(np.array([2.0, 2.0, 2.0, 5.0, 1.0])), [1 / 3] * 3 + [0, 0]
+    )
+    assert np.all(s2sad.grad(ptp_only)(np.full(4, 1.5)) == 0.0)
+
+
+def median_only(x):
+    return np.median(x)
+
+
+def ptp_only(x):
+    return np.ptp(x)
+
+
+def test_median_refuses_overwrite_input():
+    def overwriting(x):
+        return np.median(x, overwrite_input=True)
+
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="overwrite_input"):
+        s2sad.grad(overwriting)(VEC)
+
+
+# weights: of a's shape, of the averaged axis, of several axes (in any order)
+CUBE_WEIGHTS = R.uniform(0.5, 1.5, size=(2, 3, 4))
+
+
+def average_weighted(x, w, axis):
+    return weighed(np.average(x, axis, w))
+
+
+@pytest.mark.parametrize(
+    "w, axis",
+    [
+        (CUBE_WEIGHTS, None),
+        (CUBE_WEIGHTS, 1),
+        (CUBE_WEIGHTS[0, 0], -1),
+        (CUBE_WEIGHTS[0, :, 0], 1),
+        (CUBE_WEIGHTS[:, 0, :], (0, 2)),
+        (CUBE_WEIGHTS[:, 0, :].T, (2, 0)),
+    ],
+    ids=["same-all", "same-axis", "last", "middle", "two-axes", "two-axes-reversed"],
+)
+def test_average_with_weights(w, axis):
+    assert check_grad(average_weighted, CUBE, w, axis, wrt=(0, 1)) < 1e-6
+
+
+def average_returned(x, w):
+    mean, total = np.average(x, axis=1, weights=w, returned=True)
+    plain, count = np.average(x, 0, None, True, keepdims=True)
+    return weighed(mean) + weighed(total) * 3.0 + weighed(plain) + np.sum(count)
+
+
+def average_returned_total_only(x, w):
+    mean, total = np.average(x, axis=(0, 2), weights=w, returned=True)
+    return weighed(total)
+
+
+def test_average_returned():
+    assert check_grad(average_returned, CUBE, CUBE_WEIGHTS[0, :, 0], wrt=(0, 1)) < 1e-6
+    assert check_grad(average_returned_total_only, CUBE, CUBE_WEIGHTS[:, 0, :], wrt=(0, 1)) < 1e-6
+
+
+def with_integers(x):
+    ints = np.arange(12).reshape(3, 4)
+    return np.sum(np.average(x, 1, ints[0] + 1) * np.median(ints, 0)[:3]) + np.nansum(x * ints)
+
+
+def test_reductions_with_integer_arguments():
+    assert check_grad(with_integers, MAT) < 1e-6

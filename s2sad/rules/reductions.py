@@ -8,7 +8,7 @@ do); ``np.prod`` is exact where the input has zeros.
 import gast
 import numpy as np
 
-from .registry import BoundArguments
+from .registry import BoundArguments, RuleError
 from .shapes import defvjp, method
 
 
@@ -74,3 +74,49 @@ for _name, _signature, _vjp in (
 ):
     defvjp(getattr(np, _name), _signature, shape=_reduced, a=_vjp)
     method(_name, _signature, shape=_reduced, a=_vjp)
+
+
+# ----- NaN-skipping reductions: NaN elements get 0 --------------------------------------
+def _nansum(args: BoundArguments) -> str:
+    return f"np.where(np.isnan(a), 0.0, {_sum(args)})"
+
+
+defvjp(np.nansum, _REDUCTION, shape=_reduced, a=_nansum)
+defvjp(np.nanmean, _REDUCTION, shape=_reduced, a="nanmean_grad(g, a, axis, keepdims)")
+defvjp(
+    [np.nanmax, np.nanmin],
+    _EXTREMA,
+    shape=_reduced,
+    a="nanextremum_grad(g, a, ans, axis, keepdims)",
+)
+
+
+# ----- order statistics and weighted means ----------------------------------------------
+def _average_shape(args: BoundArguments) -> str | None:
+    """A pair when ``returned`` (or when it may be)."""
+    return _reduced(args) if args.constant("returned", True) is False else None
+
+
+def _median(args: BoundArguments) -> str:
+    if args.constant("overwrite_input", True) is not False:
+        raise RuleError(
+            "overwrite_input=True lets np.median reorder its argument in place, where the "
+            "derivative reads it; leave overwrite_input out"
+        )
+    return "median_grad(g, a, axis, keepdims)"
+
+
+defvjp(np.ptp, _EXTREMA, shape=_reduced, a="ptp_grad(g, a, axis, keepdims)")
+defvjp(
+    np.median,
+    "a, axis=None, out=None, overwrite_input=False, keepdims=False",
+    shape=_reduced,
+    a=_median,
+)
+defvjp(
+    np.average,
+    "a, axis=None, weights=None, returned=False, *, keepdims=False",
+    shape=_average_shape,
+    a="average_grad(g, a, axis, weights, returned, keepdims, 'a')",
+    weights="average_grad(g, a, axis, weights, returned, keepdims, 'weights')",
+)
