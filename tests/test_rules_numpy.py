@@ -439,3 +439,202 @@ def with_integers(x):
 
 def test_reductions_with_integer_arguments():
     assert check_grad(with_integers, MAT) < 1e-6
+
+
+# ----- products ----------------------------------------------------------------------------
+A3 = R.normal(size=(2, 3, 4))
+B3 = R.normal(size=(4, 3, 5))
+
+
+def weighed_product(function):
+    def f(a, b):
+        return weighed(function(a, b))
+
+    return f
+
+
+def tensordot_default(a, b):
+    return weighed(np.tensordot(a, b))
+
+
+def tensordot_int(a, b):
+    return weighed(np.tensordot(a, b, 1))
+
+
+def tensordot_zero(a, b):
+    return weighed(np.tensordot(a, b, axes=0))
+
+
+def tensordot_pairs(a, b):
+    return weighed(np.tensordot(a, b, axes=([1, 2], [1, 0])))
+
+
+def tensordot_ints(a, b):
+    return weighed(np.tensordot(a, b, axes=(2, 0)))
+
+
+@pytest.mark.parametrize(
+    "f, a, b",
+    [
+        (tensordot_default, A3, R.normal(size=(3, 4, 2))),
+        (tensordot_int, A3, B3),
+        (tensordot_zero, MAT, VEC),
+        (tensordot_pairs, A3, B3),
+        (tensordot_ints, A3, B3),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_tensordot(f, a, b):
+    assert check_grad(f, a, b, wrt=(0, 1)) < 1e-6
+
+
+def vdot(a, b):
+    return np.vdot(a, b) * 2.0
+
+
+def kron(a, b):
+    return weighed(np.kron(a, b))
+
+
+@pytest.mark.parametrize(
+    "f, a, b",
+    [
+        (vdot, MAT, MAT.T.copy()),
+        (vdot, VEC, VEC[::-1].copy()),
+        (kron, MAT, R.normal(size=(2, 3))),
+        (kron, VEC, MAT),
+        (kron, A3, VEC[:2]),
+        (kron, 1.5, VEC),
+    ],
+    ids=lambda v: getattr(v, "__name__", "") or str(np.shape(v)),
+)
+def test_vdot_and_kron(f, a, b):
+    assert check_grad(f, a, b, wrt=(0, 1)) < 1e-6
+
+
+def cross(a, b):
+    return weighed(np.cross(a, b))
+
+
+def cross_axes(a, b):
+    return weighed(np.cross(a, b, axisa=0, axisb=1, axisc=0))
+
+
+def cross_axis(a, b):
+    return weighed(np.cross(a, b, axis=0))
+
+
+@pytest.mark.parametrize(
+    "f, a, b",
+    [
+        (cross, R.normal(size=3), R.normal(size=3)),
+        (cross, R.normal(size=(4, 3)), R.normal(size=3)),
+        (cross, R.normal(size=(2, 1, 3)), R.normal(size=(4, 3))),
+        (cross_axes, R.normal(size=(3, 4)), R.normal(size=(4, 3))),
+        (cross_axis, R.normal(size=(3, 4)), R.normal(size=(3, 4))),
+    ],
+    ids=["vectors", "broadcast", "broadcast-both", "axes", "axis"],
+)
+def test_cross(f, a, b):
+    assert check_grad(f, a, b, wrt=(0, 1)) < 1e-6
+
+
+def multi_dot(a, b, c):
+    return weighed(np.linalg.multi_dot([a, b, c]))
+
+
+def multi_dot_of_two(a, b):
+    return weighed(np.linalg.multi_dot((a, b)))
+
+
+MIDDLE = R.normal(size=(4, 5))
+
+
+@pytest.mark.parametrize(
+    "a, c",
+    [(MAT, R.normal(size=(5, 2))), (VEC[:4], R.normal(size=(5, 2))), (MAT, VEC), (VEC[:4], VEC)],
+    ids=["matrices", "row-first", "column-last", "vectors-at-both-ends"],
+)
+def test_multi_dot(a, c):
+    assert check_grad(multi_dot, a, MIDDLE, c, wrt=(0, 1, 2)) < 1e-6
+    assert check_grad(multi_dot_of_two, MIDDLE, c, wrt=(0, 1)) < 1e-6
+
+
+# ----- polynomials, interpolation, selection ----------------------------------------------
+def polyval(p, x):
+    return weighed(np.polyval(p, x))
+
+
+def polyval_of_a_list(a, b, x):
+    return weighed(np.polyval([a, b, 2.0], x))
+
+
+@pytest.mark.parametrize(
+    "p, x",
+    [(R.normal(size=4), MAT), (R.normal(size=1), VEC), (R.normal(size=3), 0.7)],
+    ids=["cubic", "constant", "number"],
+)
+def test_polyval(p, x):
+    assert check_grad(polyval, p, x, wrt=(0, 1)) < 1e-6
+
+
+def test_polyval_of_a_list_of_numbers():
+    assert check_grad(polyval_of_a_list, 0.3, -1.2, VEC, wrt=(0, 1, 2)) < 1e-6
+
+
+KNOTS = np.array([-1.0, -0.2, 0.1, 0.5, 1.2])
+HEIGHTS = R.normal(size=5)
+
+
+def interp(x, xp, fp):
+    return weighed(np.interp(x, xp, fp))
+
+
+def interp_beyond(x, xp, fp, low, high):
+    return weighed(np.interp(x, xp, fp, left=low, right=high))
+
+
+# between knots, and beyond them at both ends
+POINTS = np.array([-1.5, -0.7, -0.05, 0.3, 0.45, 0.9, 2.0])
+
+
+def test_interp():
+    assert check_grad(interp, POINTS, KNOTS, HEIGHTS, wrt=(0, 1, 2)) < 1e-6
+    assert check_grad(interp, 0.3, KNOTS, HEIGHTS, wrt=(0, 1, 2)) < 1e-6
+    assert check_grad(interp_beyond, POINTS, KNOTS, HEIGHTS, -3.0, 4.0, wrt=(0, 1, 2, 3, 4)) < 1e-6
+
+
+def interp_only(x):
+    return np.interp(x, KNOTS, HEIGHTS)
+
+
+def test_interp_on_a_knot_takes_the_slope_to_its_right():
+    slopes = np.diff(HEIGHTS) / np.diff(KNOTS)
+    assert np.isclose(s2sad.grad(interp_only)(KNOTS[2]), slopes[2])
+    assert np.isclose(s2sad.grad(interp_only)(KNOTS[0]), slopes[0])
+    assert np.isclose(s2sad.grad(interp_only)(KNOTS[-1]), slopes[-1])  # the last: to its left
+
+
+def interp_periodic(x):
+    return np.interp(x, KNOTS, HEIGHTS, period=3.0)
+
+
+def test_interp_with_a_period_is_refused():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="period"):
+        s2sad.grad(interp_periodic)(0.3)
+
+
+def select(a, b, d):
+    return weighed(np.select([a > 0.3, b < 0.0], [a * 2.0, b], d))
+
+
+def select_tuple(a, b):
+    return weighed(np.select((a > 0.0, a > 0.5), (a, b)))
+
+
+@pytest.mark.parametrize(
+    "b, d", [(MAT * 0.5, MAT * 0.1), (ROW, 0.3), (COL, ROW)], ids=["same", "row", "column"]
+)
+def test_select(b, d):
+    assert check_grad(select, MAT, b, d, wrt=(0, 1, 2)) < 1e-6
+    assert check_grad(select_tuple, MAT, b, wrt=(0, 1)) < 1e-6
