@@ -638,3 +638,9 @@ def select_tuple(a, b):
 def test_select(b, d):
     assert check_grad(select, MAT, b, d, wrt=(0, 1, 2)) < 1e-6
     assert check_grad(select_tuple, MAT, b, wrt=(0, 1)) < 1e-6
+
+
+def test_cross_of_two_component_vectors():
+    a, b = R.normal(size=(4, 2)), R.normal(size=2)
+    with pytest.warns(DeprecationWarning):  # NumPy 2 deprecates them; the rule takes them
+        assert check_grad(cross, a, b, wrt=(0, 1)) < 1e-6
