@@ -11,6 +11,7 @@ from . import numpy as _numpy  # noqa: E402,F401
 
 # Importing the tables registers their rules.
 from . import operators as _operators  # noqa: E402,F401
+from . import reductions as _reductions  # noqa: E402,F401
 from .registry import REGISTRY, BoundArguments, Rule, RuleError, lookup
 from .shapes import attribute, binary, defvjp, method, nondifferentiable, primitive, unary
 

@@ -1,24 +1,37 @@
 """Rules for NumPy functions, array methods and array attributes.
 
 Binary ufuncs un-broadcast their contributions (the transformer drops the un-broadcast
-where it can prove the shapes equal). Reductions put the reduced axes back with
-``np.expand_dims`` / ``expand_reduced``. Ties in ``max``/``min``/``maximum``/``minimum``
-share the gradient equally between the tied elements (as JAX and autograd do), and so do
-``np.clip``'s ties with its bounds. ``np.prod`` and ``np.cumprod`` are exact where the
-input has zeros; equal elements in ``np.sort`` take the gradients of their places in order
-(a stable sort).
+where it can prove the shapes equal). Ties in ``maximum``/``minimum`` share the gradient
+equally between the tied elements (as JAX and autograd do), and so do ``np.clip``'s ties
+with its bounds. ``np.cumprod`` is exact where the input has zeros; equal elements in
+``np.sort`` take the gradients of their places in order (a stable sort). Reductions are in
+s2sad.rules.reductions.
 """
 
 import gast
 import numpy as np
 
 from .products import dot_left, dot_right
+from .reductions import _reduced, int_axis  # noqa: F401 (s2sad.rules.linalg imports _reduced here)
 from .registry import BoundArguments, RuleError
 from .shapes import attribute, binary, defvjp, method, nondifferentiable, unary
 
 # ----- elementwise arithmetic (add, multiply... share the operators' rules) ----------------
 binary(np.maximum, "g * np.where(x1 == x2, 0.5, x1 > x2)", "g * np.where(x1 == x2, 0.5, x2 > x1)")
 binary(np.minimum, "g * np.where(x1 == x2, 0.5, x1 < x2)", "g * np.where(x1 == x2, 0.5, x2 < x1)")
+# fmax/fmin pass over a NaN: the other operand gets g (both NaN: x1, whose NaN is the result)
+binary(
+    np.fmax,
+    "g * np.where(x1 == x2, 0.5, (x1 > x2) | np.isnan(x2))",
+    "g * np.where(x1 == x2, 0.5, (x2 > x1) | np.isnan(x1) & ~np.isnan(x2))",
+)
+binary(
+    np.fmin,
+    "g * np.where(x1 == x2, 0.5, (x1 < x2) | np.isnan(x2))",
+    "g * np.where(x1 == x2, 0.5, (x2 < x1) | np.isnan(x1) & ~np.isnan(x2))",
+)
+binary(np.fmod, "g", "-g * np.trunc(x1 / x2)")  # x1 - trunc(x1 / x2) * x2; np.mod: operators
+binary(np.float_power, "g * power_slope(x1, x2)", "g * exponent_slope(x1, ans)")
 binary(np.arctan2, "g * x2 / (x1 * x1 + x2 * x2)", "-g * x1 / (x1 * x1 + x2 * x2)")
 binary(np.hypot, "g * x1 / ans", "g * x2 / ans")
 binary(np.logaddexp, "g * np.exp(x1 - ans)", "g * np.exp(x2 - ans)")
@@ -45,78 +58,19 @@ unary(np.cosh, "g * np.sinh(x)")
 unary(np.arcsin, "g / np.sqrt(1.0 - x * x)")
 unary(np.arccos, "-g / np.sqrt(1.0 - x * x)")
 unary(np.arctan, "g / (1.0 + x * x)")
-
-
-# ----- reductions ------------------------------------------------------------------------
-def _sum(args: BoundArguments) -> str:
-    """``g`` spread back over the summed axes (a broadcast view: nothing is allocated)."""
-    if args.is_none("axis") or args.constant("keepdims") is True:
-        return "np.broadcast_to(g, np.shape(a))"
-    if args.is_constant("keepdims") and args.constant("keepdims") is False:
-        return "np.broadcast_to(np.expand_dims(g, axis), np.shape(a))"
-    return "np.broadcast_to(expand_reduced(g, a, axis, keepdims), np.shape(a))"
-
-
-def _mean(args: BoundArguments) -> str:
-    if args.is_none("axis"):
-        return "np.broadcast_to(g / np.size(a), np.shape(a))"
-    return f"{_sum(args)} * (np.size(ans) / np.size(a))"
-
-
-def _reduced(args: BoundArguments) -> str | None:
-    """A full reduction without keepdims gives a scalar; otherwise the shape is new."""
-    return "scalar" if args.is_none("axis") and not args.constant("keepdims", True) else None
-
-
-def _int_axis(args: BoundArguments) -> bool:
-    """Whether the call's ``axis`` is one int, spelt out (not None, a tuple, a variable)."""
-    axis = args.constant("axis")
-    return isinstance(axis, int) and not isinstance(axis, bool)
-
-
-def _var(args: BoundArguments) -> str:
-    """``g * 2 (a - mean) / (n - ddof)``, with ``g`` put back in the reduced axes' places."""
-    keepdims = args.constant("keepdims") if args.is_constant("keepdims") else None
-    if args.is_none("axis"):
-        spread, centred, count = "g", "a - np.mean(a)", "np.size(a)"
-    else:
-        spread = "expand_reduced(g, a, axis, keepdims)"  # axis may be a name for None
-        if keepdims is not None and not isinstance(args["axis"], gast.Name):
-            spread = "g" if keepdims else "np.expand_dims(g, axis)"
-        centred = "a - np.mean(a, axis, keepdims=True)"
-        count = "np.shape(a)[axis]" if _int_axis(args) else "(np.size(a) / np.size(ans))"
-    if not (args.is_constant("ddof") and args.constant("ddof") == 0):
-        count = f"({count} - ddof)"
-    return f"{spread} * 2.0 * ({centred}) / {count}"
-
-
-_EXTREMUM = "extremum_grad(g, a, ans, axis, keepdims)"
-# out= is in NumPy's order of parameters, so that arguments passed by position bind as they
-# do in NumPy (an array passed as out is refused before any rule is used: s2sad.aliasing)
-_REDUCTION = "a, axis=None, dtype=None, out=None, keepdims=False"
-_EXTREMA = "a, axis=None, out=None, keepdims=False"
-for _name in ("sum", "mean"):
-    _vjp = _sum if _name == "sum" else _mean
-    defvjp(getattr(np, _name), _REDUCTION, shape=_reduced, a=_vjp)
-    method(_name, _REDUCTION, shape=_reduced, a=_vjp)
-defvjp([np.max, np.amax, np.min, np.amin], _EXTREMA, shape=_reduced, a=_EXTREMUM)
-method("max", _EXTREMA, shape=_reduced, a=_EXTREMUM)
-method("min", _EXTREMA, shape=_reduced, a=_EXTREMUM)
-_DDOF = "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False"
-for _name, _signature, _vjp in (
-    ("prod", _REDUCTION, "prod_grad(g, a, axis, keepdims)"),
-    ("var", _DDOF, _var),
-    ("std", _DDOF, "std_grad(g, a, ans, axis, ddof, keepdims)"),
-):
-    defvjp(getattr(np, _name), _signature, shape=_reduced, a=_vjp)
-    method(_name, _signature, shape=_reduced, a=_vjp)
+unary(np.arcsinh, "g / np.sqrt(x * x + 1.0)")
+unary(np.arccosh, "g / np.sqrt(x * x - 1.0)")
+unary(np.arctanh, "g / (1.0 - x * x)")
+unary(np.sinc, "g * sinc_slope(x)")  # 0 at 0, where sinc is flat (autograd gives NaN)
+unary([np.deg2rad, np.radians], "g * (np.pi / 180.0)")
+unary([np.rad2deg, np.degrees], "g * (180.0 / np.pi)")
 
 
 # ----- along an axis ---------------------------------------------------------------------
 def _along(args: BoundArguments) -> str | None:
     """np.cumsum, np.cumprod and np.sort along an int axis keep the shape of ``a`` (None
     flattens it)."""
-    return "elementwise" if _int_axis(args) else None
+    return "elementwise" if int_axis(args) else None
 
 
 def _cumsum(args: BoundArguments) -> str:
@@ -279,9 +233,52 @@ def _astype(args: BoundArguments) -> str:
 
 
 method("astype", "a, dtype, order='K', casting='unsafe', subok=True, copy=True", a=_astype)
+defvjp([np.float64, np.float32], "value=0, /", shape="elementwise", value="g")
+
+
+def _item(args: BoundArguments) -> str:
+    """``a.item()`` of a one-element array hands it ``g``; ``a.item(i)`` (a flat index) and
+    ``a.item(i, j)`` put ``g`` at that element."""
+    if not args["args"].elts:
+        return "np.reshape(g, np.shape(a))"
+    return "item_grad(g, a, args)"
+
+
+method("item", "a, *args", shape="scalar", a=_item)
+
+
+def _filled(args: BoundArguments) -> str:
+    """``fill_value`` gets ``g``, summed back where it was broadcast; none when the result
+    takes an integer dtype (np.full_like of an integer array, or dtype=int)."""
+    if "a" in args and args.is_none("dtype"):  # the result has a's dtype
+        return "g if np.issubdtype(np.asarray(a).dtype, np.inexact) else 0.0 * g"
+    return "g"  # a dtype= of an integer type: the rule's cast check gives no gradient
+
+
+def _given_shape(args: BoundArguments) -> str | None:
+    return "elementwise" if args.is_none("shape") else None
+
+
+defvjp(
+    np.full_like,
+    "a, fill_value, dtype=None, order='K', subok=True, shape=None",
+    unbroadcast=("fill_value",),
+    shape=_given_shape,
+    fill_value=_filled,
+)
+defvjp(
+    np.full,
+    "shape, fill_value, dtype=None, order='C'",
+    unbroadcast=("fill_value",),
+    fill_value=_filled,
+)
 defvjp(np.copy, "a, order='K'", a="g")
 defvjp(np.broadcast_to, "array, shape, subok=False", array="unbroadcast(g, array)")
-attribute("real", "g", shape="elementwise")
+attribute("real", "real_input(g, x)", shape="elementwise")
+defvjp(np.real, "val", shape="elementwise", val="real_input(g, val)")
+unary(np.conjugate, "real_input(g, x)")  # np.conj is np.conjugate
+for _name in ("conj", "conjugate"):
+    method(_name, "a", shape="elementwise", a="real_input(g, a)")
 
 
 # ----- rearranging: flips, rotations, repetitions, diagonals ------------------------------
@@ -357,6 +354,7 @@ nondifferentiable(
     np.logical_not,
     np.logical_xor,
     np.floor_divide,
+    np.heaviside,
     shape="elementwise",
 )
 nondifferentiable(
