@@ -31,6 +31,7 @@ __all__ = [
     "pad_grad",
     "pad_values_grad",
     "array_split_grad",
+    "linspace_grad",
 ]
 
 
@@ -256,3 +257,20 @@ def array_split_grad(g, ary, indices_or_sections, axis):
         if not is_zero(part):
             grad[(slice(None),) * axis + (slice(start, stop),)] += part
     return grad
+
+
+# ----- ranges --------------------------------------------------------------------------------
+def linspace_grad(g, start, stop, num, endpoint, axis, wrt):
+    """The adjoint of ``wrt`` ("start" or "stop") in ``np.linspace(start, stop, num,
+    endpoint, axis=axis)``, whose samples are ``start + (stop - start) * t`` with ``t``
+    from 0 to 1 (1 excluded without ``endpoint``): ``start`` gets ``g`` weighted by
+    ``1 - t``, ``stop`` by ``t``, summed along the samples' axis and back over broadcasting.
+
+    >>> float(linspace_grad(np.ones(3), 0.0, 1.0, 3, True, 0, "stop"))  # t = 0, 0.5, 1
+    1.5
+    """
+    divisions = num - 1 if endpoint else num
+    t = np.arange(num) / divisions if divisions > 0 else np.zeros(num)
+    weights = 1.0 - t if wrt == "start" else t
+    total = np.tensordot(weights, np.moveaxis(np.asarray(g), axis, 0), axes=(0, 0))
+    return unbroadcast(total, start if wrt == "start" else stop)

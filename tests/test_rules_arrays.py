@@ -446,3 +446,26 @@ def test_split_as_the_output_takes_a_seed_per_part():
     np.testing.assert_allclose(pull(x, seed=seed), [10.0, 2.0, 4.0, 6.0])
     np.testing.assert_allclose(pull(x, seed=(seed[0], np.zeros(3))), [10.0, 0.0, 0.0, 0.0])
     np.testing.assert_allclose(pull(x, seed=[0.0, seed[1]]), [0.0, 2.0, 4.0, 6.0])
+
+
+# ----- ranges ----------------------------------------------------------------------------
+def arange_from_a_value(a, step):
+    return np.sum(np.arange(a, 5.0, step) ** 2) + np.sum(np.arange(4) * a)
+
+
+def linspace_of_values(a, b):
+    ramp = np.linspace(a, b, 5)
+    open_ramp = np.linspace(b, a, 4, endpoint=False)
+    return np.sum(ramp**2 * np.arange(5.0)) + np.sum(np.sin(open_ramp)) + np.linspace(a, b, 1)[0]
+
+
+def linspace_of_arrays(a, b):
+    grid = np.linspace(a, b, 4, axis=-1)  # (2, 3, 4): the samples along the last axis
+    return np.sum(grid**2 * np.arange(4.0)) + np.sum(np.linspace(a, b[0], 3, axis=1) ** 3)
+
+
+def test_arange_and_linspace_are_differentiated_in_their_endpoints_and_step():
+    assert check_grad(arange_from_a_value, 0.3, 0.5, wrt=(0, 1)) < 1e-6  # 10 values: steady
+    assert check_grad(linspace_of_values, 0.3, 1.7, wrt=(0, 1)) < 1e-6
+    a, b = np.array([0.5, -1.0, 2.0]), np.array([[1.0, 0.2, -0.3], [0.4, 0.9, 1.5]])
+    assert check_grad(linspace_of_arrays, a, b, wrt=(0, 1)) < 1e-6

@@ -128,3 +128,35 @@ defvjp([np.split, np.array_split], "ary, indices_or_sections, axis=0", ary=_spli
 defvjp(np.hsplit, "ary, indices_or_sections", ary=_split(None))
 defvjp(np.vsplit, "ary, indices_or_sections", ary=_split("0"))
 defvjp(np.dsplit, "ary, indices_or_sections", ary=_split("2"))
+
+
+# ----- ranges ----------------------------------------------------------------------------
+def _arange_start(args: BoundArguments) -> str:
+    """np.arange(start, stop, step) is ``start + step * i``; np.arange(stop) starts at 0
+    (its one argument is the stop, and how many values there are is piecewise constant)."""
+    return "0.0" if args.is_none("stop") else "np.sum(g)"
+
+
+defvjp(
+    np.arange,
+    "start_or_stop, /, stop=None, step=1, *, dtype=None",
+    start_or_stop=_arange_start,
+    step="np.sum(g * np.arange(np.size(ans)))",
+)
+
+
+def _linspace(wrt: str):
+    def template(args: BoundArguments) -> str:
+        if not (args.is_constant("retstep") and args.constant("retstep") is False):
+            raise RuleError("np.linspace with retstep= is not differentiated")
+        return f"linspace_grad(g, start, stop, num, endpoint, axis, {wrt!r})"
+
+    return template
+
+
+defvjp(
+    np.linspace,
+    "start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0",
+    start=_linspace("start"),
+    stop=_linspace("stop"),
+)
