@@ -29,7 +29,7 @@ from .activity import Activity, walk_statements
 from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .parse import UNRESOLVED, ParsedFunction
 from .primitives import Operation, classify
-from .rules import RuleError
+from .rules import REGISTRY, RuleError
 from .sequences import container_names, passed_items, sequence_names
 from .shapes import Shapes
 from .syntax import attribute, call, clone, const, load, walk
@@ -397,7 +397,8 @@ def _constant(node) -> bool:
 def _numeric_names(body, parsed: ParsedFunction) -> set[str]:
     """Names that certainly hold numbers or arrays: results of differentiable primitives
     (except those whose rule says ``shape="tuple"``: their adjoint is a list, one per
-    part), and their operands (except parameters a rule declares may be containers)."""
+    part; and those of the user's rules that say no shape), and their operands (except
+    parameters a rule declares may be containers)."""
     numeric: set[str] = set()
     for statement in walk_statements(body):
         if not isinstance(statement, gast.Assign) or not isinstance(
@@ -413,8 +414,9 @@ def _numeric_names(body, parsed: ParsedFunction) -> set[str]:
         except RuleError:
             numeric.add(statement.targets[0].id)
             continue
-        if rule.result_shape is None or rule.result_shape(bound) != "tuple":
-            numeric.add(statement.targets[0].id)
+        shape = rule.result_shape(bound) if rule.result_shape else None
+        if shape != "tuple" and (shape is not None or not REGISTRY.is_users(rule)):
+            numeric.add(statement.targets[0].id)  # a user's rule may return a tuple
         for param, node in bound.items():
             if param in rule.containers:
                 continue

@@ -1341,3 +1341,19 @@ def test_a_rule_for_star_args_gives_each_argument_its_own_adjoint(monkeypatch):
     monkeypatch.setattr(registry.REGISTRY, "customised", registry.REGISTRY.customised)
     s2sad.defvjp(weighted_squares, "*xs", xs="2.0 * g * xs[position]")
     assert s2sad.grad(through_a_rule_of_star_args, wrt=(0, 1))(0.5, 1.5) == (1.0, 12.0)
+
+
+def log_determinant_twice(a):
+    result = np.linalg.slogdet(a)
+    same = result
+    return result[1] + same[1]
+
+
+def test_a_users_rule_may_return_a_tuple_without_saying_so(monkeypatch):
+    from s2sad.rules import registry
+
+    monkeypatch.setattr(registry.REGISTRY, "_rules", dict(registry.REGISTRY._rules))
+    monkeypatch.setattr(registry.REGISTRY, "customised", registry.REGISTRY.customised)
+    s2sad.defvjp(np.linalg.slogdet, "a", a="element(g, 1) * np.linalg.inv(a).T")  # no shape=
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    assert np.allclose(s2sad.grad(log_determinant_twice)(a), 2.0 * np.linalg.inv(a).T)

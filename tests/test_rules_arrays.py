@@ -469,3 +469,20 @@ def test_arange_and_linspace_are_differentiated_in_their_endpoints_and_step():
     assert check_grad(linspace_of_values, 0.3, 1.7, wrt=(0, 1)) < 1e-6
     a, b = np.array([0.5, -1.0, 2.0]), np.array([[1.0, 0.2, -0.3], [0.4, 0.9, 1.5]])
     assert check_grad(linspace_of_arrays, a, b, wrt=(0, 1)) < 1e-6
+
+
+def split_parts_under_two_names(x):
+    parts = np.split(x * 1.0, 3)
+    same = parts  # the adjoints of parts and same are lists: added part by part, not joined
+    return np.sum(parts[0] * 2.0) + np.sum(same[2] ** 2) + np.sum(parts[2])
+
+
+def atleast_of_two_under_two_names(x):
+    pair = np.atleast_1d(x * 1.0, x * 2.0)
+    same = pair
+    return np.sum(pair[0] * 2.0) + np.sum(same[1] ** 2) + np.sum(pair[1])
+
+
+def test_lists_of_parts_held_by_two_names():
+    assert check_grad(split_parts_under_two_names, np.arange(1.0, 7.0)) < 1e-6
+    assert check_grad(atleast_of_two_under_two_names, np.arange(1.0, 7.0)) < 1e-6

@@ -18,8 +18,18 @@ from .shapes import defvjp, method
 defvjp(np.swapaxes, "a, axis1, axis2", a="np.swapaxes(g, axis1, axis2)")
 method("swapaxes", "a, axis1, axis2", a="np.swapaxes(g, axis1, axis2)")
 defvjp(np.moveaxis, "a, source, destination", a="np.moveaxis(g, destination, source)")
+
+
+def _atleast(args: BoundArguments) -> str | None:
+    """One array gives an array; several give a tuple of them."""
+    return "tuple" if len(args["arys"].elts) > 1 else None
+
+
 defvjp(
-    [np.atleast_1d, np.atleast_2d, np.atleast_3d], "*arys", arys="atleast_grad(g, arys, position)"
+    [np.atleast_1d, np.atleast_2d, np.atleast_3d],
+    "*arys",
+    shape=_atleast,
+    arys="atleast_grad(g, arys, position)",
 )
 
 
@@ -124,10 +134,16 @@ def _split(axis: str | None):
     return template
 
 
-defvjp([np.split, np.array_split], "ary, indices_or_sections, axis=0", ary=_split("axis"))
-defvjp(np.hsplit, "ary, indices_or_sections", ary=_split(None))
-defvjp(np.vsplit, "ary, indices_or_sections", ary=_split("0"))
-defvjp(np.dsplit, "ary, indices_or_sections", ary=_split("2"))
+_PARTS = "tuple"  # a list of arrays: its adjoint is a list too, one gradient per part
+defvjp(
+    [np.split, np.array_split],
+    "ary, indices_or_sections, axis=0",
+    shape=_PARTS,
+    ary=_split("axis"),
+)
+defvjp(np.hsplit, "ary, indices_or_sections", shape=_PARTS, ary=_split(None))
+defvjp(np.vsplit, "ary, indices_or_sections", shape=_PARTS, ary=_split("0"))
+defvjp(np.dsplit, "ary, indices_or_sections", shape=_PARTS, ary=_split("2"))
 
 
 # ----- ranges ----------------------------------------------------------------------------

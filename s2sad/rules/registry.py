@@ -414,6 +414,7 @@ class Registry:
         self._sealed = False
         #: whether rules were added after s2sad's own tables (see ``seal``)
         self.customised = False
+        self._users: set[int] = set()  # ids of the rules added after ``seal``
 
     def seal(self) -> None:
         """Mark the rules so far as s2sad's own; any rule added later is the user's."""
@@ -421,11 +422,17 @@ class Registry:
 
     def add(self, rule: Rule) -> Rule:
         self.customised |= self._sealed
+        if self._sealed:
+            self._users.add(id(rule))
         try:
             self._rules[rule.primitive] = rule
         except TypeError:
             self._unhashable.append((rule.primitive, rule))
         return rule
+
+    def is_users(self, rule: Rule) -> bool:
+        """Whether the user registered ``rule`` (after s2sad's own tables)."""
+        return id(rule) in self._users
 
     def get(self, primitive: Any) -> Rule | None:
         try:

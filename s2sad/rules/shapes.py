@@ -52,8 +52,10 @@ def defvjp(
     ``signature`` is the parameter list as written in a ``def`` (read from the function when
     omitted); ``unbroadcast`` lists parameters whose contribution must be summed back to the
     parameter's shape when NumPy broadcast it. ``shape`` says what shape the result has:
-    "elementwise" (its operands broadcast together), "scalar" (a Python number), or a
-    function of the bound arguments returning one of those (None: unknown). ``containers``
+    "elementwise" (its operands broadcast together), "scalar" (a Python number), "tuple"
+    (a tuple or list of results: ``g`` is then a list, one adjoint per part, 0.0 for a
+    part never used), or a function of the bound arguments returning one of those (None:
+    unknown; s2sad's own rules then return one array, the user's may return a tuple). ``containers``
     lists parameters that take lists or tuples. A list of primitives shares one rule.
     The template of a ``*args`` parameter is the contribution of one of the arguments it
     collects, the one at ``position`` among them (``*args`` itself is all of them).
