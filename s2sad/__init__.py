@@ -9,6 +9,7 @@ from . import rules
 from .api import InvalidArgumentError, grad, source, value_and_grad, vjp
 from .disk_cache import cache_directory
 from .errors import (
+    ComplexValueError,
     NonDifferentiableError,
     NonScalarOutputError,
     S2SADError,
@@ -36,4 +37,5 @@ __all__ = [
     "SourceUnavailableError",
     "NonScalarOutputError",
     "InvalidArgumentError",
+    "ComplexValueError",
 ]

@@ -32,7 +32,7 @@ def _kind(value):
     dimensions are 1, otherwise its type."""
     if type(value) is np.ndarray:
         shape = value.shape
-        return (len(shape), tuple(d == 1 for d in shape))
+        return (len(shape), tuple(d == 1 for d in shape), value.dtype.kind == "c")
     return type(value)
 
 
@@ -40,9 +40,12 @@ def _describe_kind(kind):
     """A parameter's kind for the pipeline: "number" (a Python int or float, whose
     gradient is a float), "scalar" (a NumPy scalar), ("array", ndim, ones), "sequence" (a
     list or tuple), "mapping" (a dict), ("object", cls) (an instance of a class of the
-    user's), or None."""
+    user's), "complex" (a complex number or array: refused where differentiated), or
+    None."""
     if isinstance(kind, tuple):
-        return ("array", kind[0], kind[1])
+        return "complex" if kind[2] else ("array", kind[0], kind[1])
+    if issubclass(kind, (complex, np.complexfloating)):
+        return "complex"
     if kind is float or kind is int:
         return "number"
     if kind is list or kind is tuple:

@@ -57,6 +57,17 @@ class NonDifferentiableError(S2SADError):
         )
 
 
+class ComplexValueError(S2SADError, TypeError):
+    """A complex value took part in a gradient: s2sad's rules are for real numbers."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a complex value took part in computing a real argument's gradient; s2sad "
+            "differentiates real functions of real numbers, and its rules would give a "
+            "wrong gradient (pass real and imaginary parts as separate real values)"
+        )
+
+
 class SourceUnavailableError(S2SADError):
     """The Python source of a function cannot be read (REPL, ``exec``, builtins, C code)."""
 

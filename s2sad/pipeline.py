@@ -37,6 +37,7 @@ def derive(
     parsed.classes = objects_of(parsed, kinds)
     normalized = normalize(parsed)
     names, as_tuple = resolve_wrt(parsed, normalized.parameters, wrt)
+    refuse_complex(parsed, names, dict(kinds))
     activity = analyze(normalized, names)
     known = annotated_kinds(parsed)
     known.update(dict(kinds))
@@ -44,6 +45,20 @@ def derive(
     if optimize:
         derivative = optimize_derivative(derivative)
     return derivative
+
+
+def refuse_complex(parsed, names, kinds: dict) -> None:
+    """s2sad differentiates real functions of real numbers: a complex argument it is asked
+    to differentiate with respect to is refused, not given a meaningless gradient."""
+    from .api import InvalidArgumentError
+
+    complex_ = [name for name in names if kinds.get(name) == "complex"]
+    if complex_:
+        raise InvalidArgumentError(
+            f"{parsed.name}'s argument {complex_[0]} is complex; s2sad differentiates real "
+            "functions of real numbers (pass the real and imaginary parts as two real "
+            "arguments)"
+        )
 
 
 def objects_of(parsed, kinds: tuple) -> dict[str, type]:

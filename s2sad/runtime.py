@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import NonScalarOutputError, UnsupportedSyntaxError
+from .errors import ComplexValueError, NonScalarOutputError, UnsupportedSyntaxError
 
 __all__ = [
     "unbroadcast",
@@ -89,6 +89,8 @@ def cast_like(g, like):
     array, the same container (tuple, list, dict) for a container, zeros where ``g`` is 0.0."""
     if isinstance(like, np.ndarray):
         dtype = like.dtype if like.dtype.kind in "fc" else np.float64
+        if like.dtype.kind != "c" and np.iscomplexobj(g):
+            raise ComplexValueError()
         g = np.asarray(g, dtype=dtype)
         if g.shape != like.shape:
             try:
@@ -103,8 +105,12 @@ def cast_like(g, like):
             g = g.copy()
         return g
     if isinstance(like, (float, int)) and not isinstance(like, bool):
+        if g.__class__ is not float and np.iscomplexobj(g):
+            raise ComplexValueError()  # float() would keep the real part, with a warning
         return float(g)
     if isinstance(like, np.generic) and like.dtype.kind in "fc":
+        if like.dtype.kind != "c" and np.iscomplexobj(g):
+            raise ComplexValueError()
         return like.dtype.type(g)
     if isinstance(like, (list, tuple)):
         if isinstance(g, (list, tuple)):

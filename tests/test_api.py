@@ -396,3 +396,21 @@ def cached_cube(x):
 
 def test_grad_of_an_lru_cached_function():
     assert s2sad.grad(cached_cube)(2.0) == pytest.approx(12.0)
+
+
+def sum_of_magnitudes(x):
+    return np.sum(np.abs(x))
+
+
+def magnitudes_scaled_by_a_complex_constant(x, c):
+    return np.sum(np.abs(x * c))
+
+
+def test_complex_values_are_refused_not_given_a_wrong_gradient():
+    for complex_argument in (np.array([1 + 2j, 3.0]), 1 + 2j, np.complex128(1 + 1j)):
+        with pytest.raises(s2sad.InvalidArgumentError, match="argument x is complex"):
+            s2sad.grad(sum_of_magnitudes)(complex_argument)
+    with pytest.raises(s2sad.ComplexValueError, match="complex value took part"):
+        s2sad.grad(magnitudes_scaled_by_a_complex_constant)(np.ones(2), np.array([1 + 1j, 2.0]))
+    with pytest.raises(s2sad.ComplexValueError):
+        s2sad.grad(magnitudes_scaled_by_a_complex_constant)(1.5, 1 + 1j)
