@@ -26,11 +26,25 @@ from typing import Any, Callable, Mapping
 import gast
 import numpy as np
 
-from .. import runtime, runtime_arrays, runtime_builtins, runtime_linalg, runtime_numpy
+from .. import (
+    runtime,
+    runtime_arrays,
+    runtime_builtins,
+    runtime_linalg,
+    runtime_numpy,
+    runtime_products,
+)
 from ..syntax import const, load, names_read, parse_expr, substitute
 
 #: The modules whose helpers (their ``__all__``) templates and generated code may call.
-RUNTIME_MODULES = (runtime, runtime_builtins, runtime_numpy, runtime_linalg, runtime_arrays)
+RUNTIME_MODULES = (
+    runtime,
+    runtime_builtins,
+    runtime_numpy,
+    runtime_products,
+    runtime_linalg,
+    runtime_arrays,
+)
 #: Names a template may use besides its parameters, ``g`` and ``ans``.
 TEMPLATE_GLOBALS: dict[str, Any] = {
     "np": np,
