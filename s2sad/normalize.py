@@ -41,6 +41,7 @@ from .syntax import (
     clone,
     const,
     for_statement,
+    function_def,
     if_statement,
     load,
     names_stored,
@@ -91,7 +92,7 @@ _UNSUPPORTED_STATEMENTS = {
     gast.ImportFrom: "an `import` inside a differentiated function (import at module level)",
 }
 _UNSUPPORTED_EXPRESSIONS = {
-    gast.Lambda: "a lambda inside a differentiated function",
+    gast.Lambda: "a lambda other than one assigned to a name (`act = lambda z: ...`)",
     gast.SetComp: "a set comprehension",
     gast.GeneratorExp: "a generator expression other than as the argument of sum, min, max, "
     "any, all, list, tuple or sorted (write a list comprehension or a for loop)",
@@ -171,6 +172,12 @@ class _Normalizer:
 
     def visit_Assign(self, node: gast.Assign) -> None:
         targets = node.targets
+        if len(targets) == 1 and isinstance(node.value, gast.Lambda):
+            if isinstance(targets[0], gast.Name):  # act = lambda z: ...: a nested def
+                body = [gast.copy_location(gast.Return(value=node.value.body), node.value)]
+                definition = function_def(targets[0].id, node.value.args, body)
+                self.visit_FunctionDef(gast.copy_location(definition, node))
+                return
         if len(targets) == 1:
             self.assign_to(targets[0], node.value)
             return

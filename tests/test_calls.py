@@ -291,3 +291,13 @@ def loop_over_layers(x):
 def test_a_method_of_a_list_item_is_refused_with_a_way_out():
     with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"YourClass.forward\(layer, ...\)"):
         s2sad.grad(loop_over_layers)(POINT)
+
+
+def lambdas_assigned_to_names(x, a):
+    act = lambda z: np.tanh(z * a)  # noqa: E731 - what users write
+    power = lambda t, k=2.0: t**k  # noqa: E731
+    return np.sum(act(x) + power(act(x * 2.0))) + sum([power(v, 3.0) for v in x])
+
+
+def test_a_lambda_assigned_to_a_name_is_a_nested_function():
+    assert check_grad(lambdas_assigned_to_names, np.array([0.3, 0.7]), 1.5, wrt=(0, 1)) < 1e-6

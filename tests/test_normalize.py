@@ -456,8 +456,8 @@ UNSUPPORTED = {
         def f(x):
             y = x * 2.0
 
-            double = lambda t: t * 2.0
-            return double(y)
+            pairs = sorted([y, x], key=lambda t: -t)
+            return pairs[0]
         """,
         4,
         "lambda",
