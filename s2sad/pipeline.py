@@ -3,7 +3,27 @@
     parse → normalize → activity → reverse → optimize → codegen
 
 Each stage is a module with one job; :func:`derive` runs them in order and
-:func:`compiled` adds the cache.
+:func:`compiled` adds the cache. What each stage leans on (every module's first docstring
+line says its job):
+
+- parse: ``parse`` (source, names resolved to objects; ``self.method`` through the class
+  of an ``("object", cls)`` argument).
+- normalize: ``jumps`` (structured return/break/continue), ``iteration`` (enumerate, zip,
+  reversed and dict views by index), ``comprehensions`` (the loops they stand for),
+  ``lifting`` (nested defs and named lambdas become helpers), ``names``.
+- reverse: ``primitives`` (what an operation is) and ``rules`` (its derivative),
+  ``adjoints`` (each statement's contributions), ``calls`` (helpers as forward/backward
+  pairs), ``broadcasting``/``shapes`` (where NumPy broadcast), ``tape``/``zero_seeds``
+  (what to record, what may still be 0.0), ``assembly``. Before any code is written it
+  refuses what it cannot differentiate: ``sequences`` (lists and tuples told from arrays),
+  ``writes`` then ``aliasing``/``summaries``/``sharing`` (writes through aliases and views).
+- optimize: ``zero_propagation``, ``seeds``, ``forward_substitution``, ``accumulation``,
+  ``folding``, dead code (``dataflow``'s liveness and memory classes), ``tape_loops``.
+- codegen, then ``cache`` (in memory, guarded by the globals a build read) and
+  ``disk_cache``/``fingerprints`` (across processes, off by default).
+
+Generated code calls only the helpers of ``runtime`` and of the ``runtime_*`` modules beside
+it (``rules.registry.RUNTIME_MODULES``).
 """
 
 from __future__ import annotations
