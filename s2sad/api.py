@@ -218,15 +218,23 @@ class DerivativeFunction:
             call = self._build(key)
         try:
             return call(*args, **kwargs)
-        except NonScalarOutputError as error:
+        except S2SADError as error:
             raise self._located(error) from None
 
-    def _located(self, error: NonScalarOutputError) -> NonScalarOutputError:
+    def _located(self, error: S2SADError) -> S2SADError:
+        """``error``, raised while a derivative ran, with the user's line it concerns: the
+        function's result for a non-scalar output, else the line whose adjoint raised."""
         if error.location is not None:
             return error
-        name = getattr(self.function, "__qualname__", "f")
-        where = self._compile().output_location
-        return NonScalarOutputError(f"{name}: {error.detail}", where)
+        if isinstance(error, NonScalarOutputError):
+            name = getattr(self.function, "__qualname__", "f")
+            where = self._compile().output_location
+            return NonScalarOutputError(f"{name}: {error.detail}", where)
+        where = pipeline.codegen.user_location(error.__traceback__)
+        if where is not None:
+            error.location = where
+            error.args = (f"{where}: {error.detail}", *error.args[1:])
+        return error
 
     def __repr__(self) -> str:
         return f"<s2sad.{self.mode} of {getattr(self.function, '__qualname__', self.function)!r}>"
@@ -251,7 +259,7 @@ class DerivativeFunction:
         make, name = _dispatcher_code(
             tuple(positional), tuple(keyword_only), tuple(seed), self.__name__, self.__qualname__
         )
-        function = make(self, self._ordered_calls, _kind, np.ndarray, NonScalarOutputError, type)
+        function = make(self, self._ordered_calls, _kind, np.ndarray, S2SADError, type)
         function.__defaults__ = self.function.__defaults__
         function.__kwdefaults__ = self.function.__kwdefaults__
         functools.update_wrapper(function, self.function)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import linecache
+import re
 import types
 from dataclasses import dataclass, field
 
@@ -302,3 +303,32 @@ def _find_code(code: types.CodeType, name: str) -> types.CodeType:
         if isinstance(const, types.CodeType) and const.co_name == name:
             return const
     raise LookupError(name)  # pragma: no cover - the factory always defines it
+
+
+_USER_LINE = re.compile(r"# line (\d+):")
+_DEFINED_AT = re.compile(r"\(([^()]+):(\d+)\) with respect to")
+
+
+def user_location(traceback) -> Location | None:
+    """Where in the user's code a running derivative was when it raised: the ``# line N:``
+    comment above the generated line, in the file its docstring names (the ``def`` line
+    when no comment comes first). None when no generated code is in ``traceback``."""
+    found = None
+    while traceback is not None:
+        code = traceback.tb_frame.f_code
+        if code.co_filename.startswith("<s2sad:"):
+            found = (code.co_filename, traceback.tb_lineno)  # the innermost one counts
+        traceback = traceback.tb_next
+    if found is None:
+        return None
+    filename, line = found
+    user_line = None
+    for text in reversed(linecache.getlines(filename)[:line]):
+        text = text.strip()
+        match = _USER_LINE.match(text)
+        if match and user_line is None:
+            user_line = int(match.group(1))
+        defined = _DEFINED_AT.search(text) if text.startswith('"""') else None
+        if defined:
+            return Location(defined.group(1), user_line or int(defined.group(2)))
+    return None

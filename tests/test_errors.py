@@ -189,3 +189,41 @@ def test_assigning_a_slice_of_a_list_is_refused_with_the_line():
     with pytest.raises(s2sad.UnsupportedSyntaxError, match="slice of the list items") as caught:
         s2sad.grad(assign_a_slice_of_a_list)(0.3, 0.5)
     assert_located(caught.value, line_of("items[:] = [np.sin(y), x]"))
+
+
+# ----- errors raised while a derivative runs -------------------------------------------------
+def eigenvectors_of_a_repeated_eigenvalue(a):
+    w, v = np.linalg.eigh(a * 1.0)
+    return np.sum(v[:, 0] ** 3)
+
+
+def matrix_norm_without_a_rule(x):
+    m = np.outer(x, x)
+    return np.linalg.norm(m, 1) * 2.0
+
+
+def helper_with_a_matrix_norm(m):
+    return np.linalg.norm(m, np.inf)
+
+
+def through_a_helper(x):
+    m = np.outer(x, x)
+    return helper_with_a_matrix_norm(m) + np.sum(x)
+
+
+@pytest.mark.parametrize(
+    "function, argument, line",
+    [
+        (eigenvectors_of_a_repeated_eigenvalue, np.eye(3), "w, v = np.linalg.eigh(a * 1.0)"),
+        (matrix_norm_without_a_rule, np.array([1.0, 2.0]), "return np.linalg.norm(m, 1) * 2.0"),
+        (through_a_helper, np.array([1.0, 2.0]), "return np.linalg.norm(m, np.inf)"),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_an_error_while_the_gradient_runs_names_the_users_line(function, argument, line):
+    with pytest.raises(s2sad.NonDifferentiableError) as caught:
+        s2sad.grad(function)(argument)
+    assert_located(caught.value, line_of(line))
+    with pytest.raises(s2sad.NonDifferentiableError) as again:  # not through the dispatcher
+        s2sad.grad(function).s2sad(argument)
+    assert_located(again.value, line_of(line))
