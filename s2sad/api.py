@@ -481,4 +481,26 @@ def source(function: Callable, wrt=0, *, optimize: bool = True, mode: str = "gra
     state = derivative_state(function)
     if state is not None:
         function = state.function
-    return pipeline.compiled(inspect.unwrap(function), wrt, mode, optimize).source
+    function = inspect.unwrap(function)
+    receiver = ()
+    if inspect.ismethod(function):  # source(model.loss): the function, model first
+        receiver, function, wrt = (function.__self__,), function.__func__, _shift(wrt)
+    kinds = _defining_class(function, receiver)
+    return pipeline.compiled(function, wrt, mode, optimize, kinds).source
+
+
+def _defining_class(function: Callable, receiver: tuple) -> tuple:
+    """For a method's source shown without a call (``s2sad show file.py:Model.loss``): its
+    first parameter as an object of the class that defines it (of the receiver's class,
+    for a bound method), so that ``self.reg(x)`` is followed as a call would follow it."""
+    code = getattr(function, "__code__", None)
+    if code is None or not code.co_argcount:
+        return ()
+    if receiver:
+        cls = type(receiver[0])
+    else:
+        owner, _, name = getattr(function, "__qualname__", "").rpartition(".")
+        cls = getattr(function, "__globals__", {}).get(owner) if "." not in owner else None
+    if isinstance(cls, type) and is_user_class(cls):
+        return ((code.co_varnames[0], ("object", cls)),)
+    return ()

@@ -160,3 +160,27 @@ def test_traceback_shows_the_python_traceback(command, tmp_path):
     assert "Traceback (most recent call last):" in result.stderr
     assert "UnsupportedSyntaxError" in result.stderr
     assert len(result.stderr.splitlines()) > 3
+
+
+MODEL = """
+import numpy as np
+
+
+class Model:
+    def __init__(self):
+        self.W = np.ones((2, 3))
+
+    def loss(self, x):
+        return np.sum(np.tanh(self.W @ x) ** 2) + self.penalty(x)
+
+    def penalty(self, x):
+        return 0.1 * np.sum(x ** 2)
+"""
+
+
+def test_show_a_method_follows_the_methods_it_calls_on_self(tmp_path):
+    (tmp_path / "model.py").write_text(MODEL)
+    result = run("python -m s2sad", "show", "model.py:Model.loss", "--wrt", "x", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "def grad_loss(self, x):" in result.stdout
+    assert "penalty_forward(self, x)" in result.stdout  # self.penalty(x), followed
