@@ -415,7 +415,7 @@ def _numeric_names(body, parsed: ParsedFunction) -> set[str]:
             numeric.add(statement.targets[0].id)
             continue
         shape = rule.result_shape(bound) if rule.result_shape else None
-        if shape != "tuple" and (shape is not None or not REGISTRY.is_users(rule)):
+        if shape not in ("tuple", "any") and (shape is not None or not REGISTRY.is_users(rule)):
             numeric.add(statement.targets[0].id)  # a user's rule may return a tuple
         for param, node in bound.items():
             if param in rule.containers:

@@ -474,10 +474,12 @@ class _Normalizer:
             saved, self.out = self.out, []
             self.emit(assign(result, self.operation(value)))
             evaluate_next, self.out = self.out, saved
+            # the branch rebinds ``result``: the adjoint tests the value it had before
+            test = self.copy_to_temporary(load(result))
             if isinstance(node.op, gast.And):
-                self.emit(if_statement(load(result), evaluate_next))
+                self.emit(if_statement(test, evaluate_next))
             else:
-                self.emit(if_statement(load(result), [gast.Pass()], evaluate_next))
+                self.emit(if_statement(test, [gast.Pass()], evaluate_next))
             # sequential tests suffice: once ``result`` decides, the later ifs skip
         return load(result)
 

@@ -437,6 +437,10 @@ class _ReverseMode:
                     slice=gast.Slice(lower=None, upper=load(plan.counter), step=None),
                     ctx=gast.Load(),
                 )
+            if self.activity.is_active(loop.target.id):
+                # a name active elsewhere (for k in L: ... then for k in range(n)): binding
+                # the count ends what was k before, and its adjoint with it
+                body.append(assign(self.adjoint_name(loop.target.id), const(0.0), line))
             reversed_ = load(self.global_name("reversed"))
             header = for_statement(loop.target.id, call(reversed_, [steps]), body, line)
         else:

@@ -11,9 +11,9 @@ when the items came as one), and never changes its arguments.
 
 from __future__ import annotations
 
-from .runtime import is_zero, items_grad
+from .runtime import element, is_zero, items_grad
 
-__all__ = ["extreme_item_grad", "sorted_grad"]
+__all__ = ["extreme_item_grad", "sorted_grad", "values_grad", "pairs_grad"]
 
 
 def extreme_item_grad(g, items, which: str):
@@ -41,3 +41,26 @@ def sorted_grad(g, items, reverse: bool):
     for place, index in enumerate(order):
         grads[index] = g[place]
     return items_grad(grads, items)
+
+
+def values_grad(g, mapping):
+    """The adjoint of ``mapping`` in ``mapping.values()``: the values' gradients, by key.
+
+    >>> values_grad([1.0, 2.0], {"w": 0.5, "b": 0.1})
+    {'w': 1.0, 'b': 2.0}
+    """
+    if is_zero(g):
+        return g
+    return dict(zip(mapping, g))
+
+
+def pairs_grad(g, mapping):
+    """The adjoint of ``mapping`` in ``mapping.items()``: each pair's value gradient, by
+    key (keys carry none).
+
+    >>> pairs_grad([(0.0, 1.0), 0.0], {"w": 0.5, "b": 0.1})
+    {'w': 1.0, 'b': 0.0}
+    """
+    if is_zero(g):
+        return g
+    return {key: element(pair, 1) for key, pair in zip(mapping, g)}

@@ -246,6 +246,25 @@ def test_sorted_with_a_key_is_refused_with_its_line():
         s2sad.grad(sorted_by_a_key)([3.0, -1.0, 2.0])
 
 
+def dict_reads(params):
+    values = list(params.values())
+    total = np.sum(params.get("w", 0.0) * 2.0) + np.sum(params.get("z", 1.0)) + np.sum(values[1])
+    for name, value in sorted(params.items()):
+        total = total * 0.5 + np.sum(value**2)
+    return total
+
+
+def dict_get_falls_back_to_its_default(params, fallback):
+    return np.sum(params.get("missing", fallback) * 3.0) + np.sum(params.get("w"))
+
+
+def test_dict_get_values_and_items():
+    params = {"w": np.array([0.5, 1.5]), "b": np.array([0.2, -0.3])}
+    assert check_grad(dict_reads, params) < 1e-6
+    dparams, dfallback = s2sad.grad(dict_get_falls_back_to_its_default, wrt=(0, 1))(params, 2.0)
+    assert np.allclose(dparams["w"], 1.0) and np.allclose(dparams["b"], 0.0) and dfallback == 3.0
+
+
 # ----- NumPy reads ----------------------------------------------------------------------
 def read_elements(x):
     if x.ndim == 2:

@@ -532,3 +532,36 @@ def test_loops_over_reversed_sequences():
     assert check_grad(horner_backwards, np.array([0.3, 0.7, 1.1])) < 1e-6
     assert check_grad(reversed_list_of_arrays, [np.ones(2), np.arange(2.0)]) < 1e-6
     assert np.allclose(s2sad.grad(reversed_in_a_comprehension)(np.ones(3)), [2.0, 0.0, 6.0])
+
+
+def loop_variable_reused_by_a_range_loop(x, a):
+    s = 0.0
+    for k in [a * 2.0, a * 3.0]:
+        s = s + k
+    for k in range(2):  # k is a count here: the adjoint of the k above ends at this binding
+        s = s + x * k
+    return s + k * a
+
+
+def comprehensions_sharing_a_variable(x, a):
+    firsts = [k * 1.0 for k in [a * 2.0, a * 3.0]]
+    return sum(x * k for k in range(3)) + firsts[1]
+
+
+def test_a_loop_variable_reused_by_a_range_loop():
+    assert s2sad.grad(loop_variable_reused_by_a_range_loop, wrt=(0, 1))(0.3, 0.37) == (1.0, 6.0)
+    assert s2sad.grad(comprehensions_sharing_a_variable, wrt=(0, 1))(0.3, 0.37) == (3.0, 3.0)
+
+
+def or_returning_a_value(x):
+    return x < 0.0 or x * 3.0
+
+
+def and_or_returning_values(x):
+    return (x > 5.0 and x * x) or x * 3.0
+
+
+def test_and_or_as_values_differentiate_the_operand_they_return():
+    assert s2sad.grad(or_returning_a_value)(0.7) == 3.0
+    assert s2sad.grad(and_or_returning_values)(0.7) == 3.0
+    assert s2sad.grad(and_or_returning_values)(6.0) == 12.0

@@ -294,10 +294,12 @@ def test_and_or_evaluate_lazily_and_return_an_operand():
         """
         def f(x, a, b):
             both = a
-            if both:
+            both_before = both
+            if both_before:
                 both = b
             either = both
-            if either:
+            either_before = either
+            if either_before:
                 pass
             else:
                 either = x

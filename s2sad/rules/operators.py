@@ -11,7 +11,7 @@ import numpy as np
 
 from .products import matmul_left, matmul_right
 from .registry import BoundArguments, RuleError
-from .shapes import binary, defvjp, nondifferentiable, unary
+from .shapes import binary, defvjp, method, nondifferentiable, unary
 
 
 def _power_base(args: BoundArguments) -> str:
@@ -130,3 +130,16 @@ nondifferentiable(
     builtins.id,
     builtins.hash,
 )
+
+
+# ----- dicts -------------------------------------------------------------------------------
+method(
+    "get",  # d.get(key, default): only dicts have it
+    "d, key, default=None, /",
+    shape="any",  # a slot may hold a list or a dict
+    containers=("d", "default"),
+    d="add_at(0.0, key, g, d) if key in d else 0.0",
+    default="0.0 if key in d else g",
+)
+method("values", "d, /", shape="tuple", containers=("d",), d="values_grad(g, d)")
+method("items", "d, /", shape="tuple", containers=("d",), d="pairs_grad(g, d)")

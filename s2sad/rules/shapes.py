@@ -54,7 +54,7 @@ def defvjp(
     parameter's shape when NumPy broadcast it. ``shape`` says what shape the result has:
     "elementwise" (its operands broadcast together), "scalar" (a Python number), "tuple"
     (a tuple or list of results: ``g`` is then a list, one adjoint per part, 0.0 for a
-    part never used), or a function of the bound arguments returning one of those (None:
+    part never used), "any" (a value of any kind, a container maybe), or a function of the bound arguments returning one of those (None:
     unknown; s2sad's own rules then return one array, the user's may return a tuple). ``containers``
     lists parameters that take lists or tuples. A list of primitives shares one rule.
     The template of a ``*args`` parameter is the contribution of one of the arguments it
@@ -115,11 +115,18 @@ def method(
     *,
     shape: str | Callable | None = None,
     unbroadcast: Iterable[str] = (),
+    containers: Iterable[str] = (),
     **derivatives: Template,
 ) -> None:
-    """A method of arrays, ``x.sum(axis)``; the receiver is the signature's first parameter."""
+    """A method of arrays (``x.sum(axis)``) or of dicts (``d.get(key)``); the receiver is
+    the signature's first parameter."""
     rule = Rule.define(
-        ("method", name), signature, derivatives, frozenset(unbroadcast), shape=shape
+        ("method", name),
+        signature,
+        derivatives,
+        frozenset(unbroadcast),
+        shape=shape,
+        containers=frozenset(containers),
     )
     REGISTRY.add(rule)
 
