@@ -11,9 +11,9 @@ After (:func:`loops`, before the loop is normalised)::
         if k != 1:
             ys.append(np.sin(x * k))
 
-A comprehension's variables are its own in Python 3: one whose name the function also
-uses outside (or an enclosing comprehension binds) is renamed, ``k_1``, so that the loop
-leaves the function's ``k`` alone. A dict comprehension sets ``d[key] = value`` in its loop.
+A comprehension's variables are its own in Python 3: one whose name occurs elsewhere in the
+function (in another comprehension too), that an enclosing comprehension binds, or that
+names a global or a builtin, is renamed, ``k_1``, so that the loop leaves those alone. A dict comprehension sets ``d[key] = value`` in its loop.
 A generator expression is read as a list comprehension where a list gives the same result:
 as the argument of ``sum``, ``min``, ``max``, ``any``, ``all``, ``list``, ``tuple`` or
 ``sorted`` (``any`` and ``all`` then evaluate every item rather than stopping early).
@@ -34,11 +34,12 @@ for v_1 in xs:
 from __future__ import annotations
 
 import builtins
+from collections import Counter
 
 import gast
 
 from .names import Namer
-from .syntax import attribute, call, children, clone, load, names_stored
+from .syntax import attribute, call, children, clone, load, names_stored, walk
 
 _SCOPES = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
 #: builtins for which a generator expression argument may be a list instead
@@ -54,20 +55,10 @@ CONSUMERS = (
 )
 
 
-def outside_names(tree: gast.AST) -> set[str]:
-    """The names ``tree`` uses outside its comprehensions (a comprehension's first iterable
-    is evaluated outside it, and counts)."""
-    found = set()
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _SCOPES):
-            stack.append(node.generators[0].iter)
-            continue
-        if isinstance(node, gast.Name):
-            found.add(node.id)
-        stack.extend(children(node))
-    return found
+def name_counts(tree: gast.AST) -> Counter:
+    """How many times each name occurs in ``tree``: a comprehension's variable must be
+    renamed when its name occurs outside the comprehension too."""
+    return Counter(node.id for node in walk(tree) if isinstance(node, gast.Name))
 
 
 def loops(node, result: str, namer: Namer, taken: set[str]) -> tuple[list, set[str]]:

@@ -25,12 +25,13 @@ statement keeps the line number of the user statement it came from.
 from __future__ import annotations
 
 import builtins
+from collections import Counter
 from dataclasses import dataclass, field
 
 import gast
 
 from . import jumps
-from .comprehensions import CONSUMERS, loops, outside_names
+from .comprehensions import CONSUMERS, loops, name_counts
 from .errors import UnsupportedSyntaxError
 from .iteration import lower_block, lower_iterations
 from .lifting import lift
@@ -149,7 +150,7 @@ class _Normalizer:
         self.line: int | None = None
         self.function_name = "result"
         self.captures: dict[str, list[str]] = {}  # lifted nested def → the names it captures
-        self.outside: set[str] | None = None  # names used outside comprehensions
+        self.counts: Counter | None = None  # how often each name occurs in the function
         self.comprehending: set[str] = set()  # variables of the comprehensions being written
 
     # ----- statements -----------------------------------------------------------------
@@ -423,9 +424,16 @@ class _Normalizer:
             self.temporaries.add(result)
         empty = gast.Dict(keys=[], values=[]) if isinstance(node, gast.DictComp) else None
         self.emit(assign(result, empty or gast.List(elts=[], ctx=gast.Load())))
-        if self.outside is None:
-            self.outside = outside_names(self.parsed.tree)
-        taken = self.outside | self.comprehending
+        if self.counts is None:
+            self.counts = name_counts(self.parsed.tree)
+        inside = name_counts(node)
+        taken = {
+            name
+            for name in inside
+            if self.counts[name] > inside[name]  # used outside this comprehension too
+            or name in self.comprehending
+            or self.parsed.lookup(name) is not UNRESOLVED  # a global, a builtin
+        }
         statements, bound = loops(node, result, self.namer, taken)
         for statement in statements:
             set_line(statement, line)

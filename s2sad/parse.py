@@ -292,6 +292,9 @@ def _closure_values(function) -> dict[str, Any]:
     return closure
 
 
+_COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
+
+
 def assigned_names(function: gast.FunctionDef) -> set[str]:
     """Parameters and every name the function body binds (not nested functions' bodies)."""
     names = {arg.id for arg in _parameters(function.args)}
@@ -307,6 +310,9 @@ def assigned_names(function: gast.FunctionDef) -> set[str]:
             names.add(node.name)
             continue
         if isinstance(node, gast.Lambda):
+            continue
+        if isinstance(node, _COMPREHENSIONS):  # its variables are its own; not the first iterable
+            todo.append(node.generators[0].iter)
             continue
         if isinstance(node, (gast.Import, gast.ImportFrom)):
             names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)

@@ -565,3 +565,19 @@ def test_and_or_as_values_differentiate_the_operand_they_return():
     assert s2sad.grad(or_returning_a_value)(0.7) == 3.0
     assert s2sad.grad(and_or_returning_values)(0.7) == 3.0
     assert s2sad.grad(and_or_returning_values)(6.0) == 12.0
+
+
+K = 3.0
+
+
+def comprehension_variable_named_like_a_global(x):
+    a = sum(x * K for K in [1.0, 2.0])  # this K is the comprehension's own
+    b = sum(x * K for j in range(2))  # the global K
+    return a + b
+
+
+def test_a_comprehension_variable_does_not_hide_a_global():
+    assert s2sad.value_and_grad(comprehension_variable_named_like_a_global)(0.7) == (
+        comprehension_variable_named_like_a_global(0.7),
+        9.0,
+    )
