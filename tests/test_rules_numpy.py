@@ -7,6 +7,8 @@ NaN) are checked on their own.
 """
 
 import math
+import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -175,14 +177,18 @@ def math_functions(x):
         + math.atanh(x / 2.0) * 5.0
         + math.degrees(x) * 7.0
         + math.radians(x) * 11.0
-        + math.cbrt(x) * 13.0
-        + math.exp2(x) * 17.0
     )
+
+
+def math_functions_of_python_3_11(x):
+    return math.cbrt(x) * 13.0 + math.exp2(x) * 17.0
 
 
 @pytest.mark.parametrize("x", [0.3, 1.2, -0.7])
 def test_math_functions(x):
     assert check_grad(math_functions, x) < 1e-6
+    if sys.version_info >= (3, 11):  # math.cbrt and math.exp2 are new in 3.11
+        assert check_grad(math_functions_of_python_3_11, x) < 1e-6
 
 
 # ----- casts and constants --------------------------------------------------------------
@@ -642,5 +648,13 @@ def test_select(b, d):
 
 def test_cross_of_two_component_vectors():
     a, b = R.normal(size=(4, 2)), R.normal(size=2)
-    with pytest.warns(DeprecationWarning):  # NumPy 2 deprecates them; the rule takes them
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            cross(a, b)
+    except ValueError:  # NumPy 2.5 removed what 2.0 deprecated: the function itself raises
+        with pytest.raises(ValueError, match="3-dimensional"):
+            s2sad.grad(cross, wrt=(0, 1))(a, b)
+        return
+    with pytest.warns(DeprecationWarning):  # NumPy 2.0-2.4 deprecate them; the rule takes them
         assert check_grad(cross, a, b, wrt=(0, 1)) < 1e-6
