@@ -26,6 +26,7 @@ from typing import Callable
 import gast
 
 from .activity import Activity, walk_statements
+from .dataflow import MUTATING_METHODS
 from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .parse import UNRESOLVED, ParsedFunction
 from .primitives import Operation, classify
@@ -341,6 +342,30 @@ class Adjoints:
         else:
             out.append(gast.Expr(value=part))
         return out
+
+    def refuse_container_change(self, statement) -> None:
+        """``L.insert(0, v)``, ``d.update(...)``, ``v = L.pop()``... on a list or dict that
+        holds (or gets) a differentiated value: refused with the line. ``append`` and item
+        assignment are differentiated; ``L.extend(v)`` is read as ``L += v``."""
+        value = getattr(statement, "value", None)
+        if not (
+            isinstance(value, gast.Call)
+            and isinstance(value.func, gast.Attribute)
+            and value.func.attr in MUTATING_METHODS
+            and isinstance(value.func.value, gast.Name)
+            and self.parsed.resolve(value.func.value) is UNRESOLVED
+        ):
+            return
+        receiver = value.func.value
+        if not (self.active(receiver) or any(self.active(a) for a in value.args)):
+            return
+        method = value.func.attr
+        raise UnsupportedSyntaxError(
+            f"`{receiver.id}.{method}(...)`, which changes {receiver.id} in place",
+            self.parsed.location(statement),
+            hint="s2sad differentiates append and item assignment (c[k] = v) on lists and "
+            "dicts; build a new one instead (L2 = [v] + L, sorted(L), d2 = dict(d); d2[k] = v)",
+        )
 
     def container_write_reads(self, statement) -> set[str]:
         container, index = self.container_write(statement)

@@ -216,6 +216,20 @@ class _Normalizer:
         value = node.value
         if isinstance(value, gast.Constant):
             return  # a docstring or a stray literal
+        if (
+            isinstance(value, gast.Call)
+            and isinstance(value.func, gast.Attribute)
+            and value.func.attr == "extend"
+            and isinstance(value.func.value, gast.Name)
+            and len(value.args) == 1
+            and not value.keywords
+            and self.parsed.resolve(value.func) is UNRESOLVED
+        ):  # L.extend(v) is L += v, which s2sad differentiates
+            extended = gast.AugAssign(
+                target=store(value.func.value.id), op=gast.Add(), value=value.args[0]
+            )
+            self.visit_AugAssign(gast.copy_location(extended, node))
+            return
         if isinstance(value, gast.Call):
             self.emit(gast.Expr(value=self.operation(value)))
             return

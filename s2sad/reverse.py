@@ -159,8 +159,10 @@ class _ReverseMode:
                 self.plan_loop(statement)
             elif self.adjoints.container_write(statement) is not None:
                 self.plan_container_write(statement)
-            elif isinstance(statement, gast.Assign):
-                self.plan_assignment(statement)
+            else:
+                self.adjoints.refuse_container_change(statement)
+                if isinstance(statement, gast.Assign):
+                    self.plan_assignment(statement)
         self.plan_recording(body)
         self.zero_seeds = ZeroSeeds(self, body)
         return Assembly(self).assemble(body)

@@ -346,13 +346,20 @@ def array_grad(g, obj):
 
 def items_grad(g, iterable):
     """The adjoint of ``iterable`` in ``list(iterable)``, ``tuple(...)`` or ``dict(...)``:
-    the items' gradients, as rows of an array when ``iterable`` is one.
+    the items' gradients, as rows of an array when ``iterable`` is one; for ``dict`` of
+    (key, value) pairs, each value's gradient in its pair.
 
     >>> items_grad([0.0, np.ones(2)], np.zeros((2, 2)))
     array([[0., 0.],
            [1., 1.]])
+    >>> items_grad({"w": 2.0}, [("w", 0.5), ("b", 0.1)])
+    [(0.0, 2.0), (0.0, 0.0)]
     """
-    if not isinstance(iterable, np.ndarray) or is_zero(g):
+    if is_zero(g):
+        return g
+    if isinstance(g, dict) and not isinstance(iterable, dict):  # dict([("w", w), ...])
+        return [(0.0, g.get(key, 0.0)) for key, _ in iterable]
+    if not isinstance(iterable, np.ndarray):
         return g
     rows = np.zeros(iterable.shape, dtype=np.result_type(iterable.dtype, float))
     for position, row in enumerate(g):

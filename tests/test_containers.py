@@ -265,6 +265,53 @@ def test_dict_get_values_and_items():
     assert np.allclose(dparams["w"], 1.0) and np.allclose(dparams["b"], 0.0) and dfallback == 3.0
 
 
+def extended_list(x):
+    items = [x]
+    items.extend([x * 2.0, x * 3.0])  # items += [...]
+    return items[1] * items[2]
+
+
+def dict_of_pairs(w, b):
+    params = dict([("w", w), ("b", b)])
+    return np.sum(params["w"]) * params["b"]
+
+
+def test_extend_and_a_dict_of_pairs():
+    assert check_grad(extended_list, 0.7) < 1e-6
+    dw, db = s2sad.grad(dict_of_pairs, wrt=(0, 1))(np.array([0.3, -0.4]), 0.7)
+    assert np.allclose(dw, [0.7, 0.7]) and np.isclose(db, -0.1)
+
+
+def inserted(x):
+    items = [x, x * 2.0]
+    items.insert(0, x * 5.0)
+    return items[0] * items[1]
+
+
+def updated(x):
+    d = {"a": x}
+    d.update(b=x * 2.0)
+    return d["a"] * d["b"]
+
+
+def popped(x):
+    items = [x, x * 2.0, x * 3.0]
+    last = items.pop()
+    return last * items[1]
+
+
+def sorted_in_place(x):
+    items = [x * 2.0, x, 1.0]
+    items.sort()
+    return items[0] * 3.0 + items[1] * 5.0
+
+
+@pytest.mark.parametrize("function", [inserted, updated, popped, sorted_in_place])
+def test_other_changes_to_a_list_or_dict_in_place_are_refused(function):
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"\.\w+\(\.\.\.\)`, which changes"):
+        s2sad.grad(function)(0.7)
+
+
 # ----- NumPy reads ----------------------------------------------------------------------
 def read_elements(x):
     if x.ndim == 2:
