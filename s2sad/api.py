@@ -193,7 +193,8 @@ class DerivativeFunction:
         numbers where the arguments are numbers), compiled on first use."""
         self._compiled = compiled = self._compile(key)
         call = compiled.bind(self.function)
-        call = self._calls[key] = _guarded(compiled, call, lambda: self._build(key))
+        guards = compiled.guards + self._receiver_guards()
+        call = self._calls[key] = _guarded(guards, call, lambda: self._build(key))
         return call
 
     @property
@@ -220,6 +221,15 @@ class DerivativeFunction:
             return call(*args, **kwargs)
         except S2SADError as error:
             raise self._located(error) from None
+
+    def _receiver_guards(self) -> tuple:
+        """For ``grad(model.loss)``: that no attribute of the model itself comes to hide a
+        method of its class (``model.penalty = other``) after the build followed it."""
+        if not self.receiver or not isinstance(getattr(self.receiver[0], "__dict__", None), dict):
+            return ()
+        obj = self.receiver[0]
+        methods = [n for n in dir(type(obj)) if inspect.isfunction(getattr(type(obj), n, None))]
+        return tuple((obj.__dict__, name, cache.ABSENT) for name in methods)
 
     def _located(self, error: S2SADError) -> S2SADError:
         """``error``, raised while a derivative ran, with the user's line it concerns: the
@@ -283,28 +293,26 @@ class DerivativeFunction:
             def call(*args, seed, **kwargs):
                 return inner(*args, **{seed_name: seed}, **kwargs)
 
-        call = _guarded(compiled, call, lambda: self._build_ordered(key))
+        call = _guarded(compiled.guards, call, lambda: self._build_ordered(key))
         self._ordered_calls[key] = call
         return call
 
 
-def _guarded(compiled, call: Callable, rebuild: Callable[[], Callable]) -> Callable:
+def _guarded(guards: tuple, call: Callable, rebuild: Callable[[], Callable]) -> Callable:
     """``call``, checking first that the global names it was built for are not rebound;
     when one is, the derivative is built again (``rebuild``) and that one is called."""
-    guards = compiled.guards
     if not guards:
         return call
 
     def guarded(*args, **kwargs):
         for namespace, name, value in guards:
-            if namespace.get(name, _MISSING) is not value:
+            if namespace.get(name, cache.ABSENT) is not value:
                 return rebuild()(*args, **kwargs)
         return call(*args, **kwargs)
 
     return guarded
 
 
-_MISSING = object()
 _DISPATCHER_ARGUMENTS = ("state", "calls", "kind", "ndarray", "error_type", "type")
 _DISPATCHER_NAMES = (*_DISPATCHER_ARGUMENTS, "key", "call", "error")
 

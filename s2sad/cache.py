@@ -129,7 +129,7 @@ def current(entry: Any) -> bool:
     another activation function) makes the entry stale.
     """
     return all(
-        namespace.get(name, _MISSING) is value
+        namespace.get(name, ABSENT) is value
         for namespace, name, value in getattr(entry, "guards", ())
     )
 
@@ -140,7 +140,9 @@ def _drop_stale() -> None:
         _CONSULTED.pop(key, None)
 
 
-_MISSING = object()
+#: what a guard expects a namespace to hold for a name it must not have (a class that
+#: must not define the method a base class's was followed for)
+ABSENT = object()
 
 
 def ensure(key: Hashable, build: Callable[[], Any]) -> None:

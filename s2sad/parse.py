@@ -40,6 +40,19 @@ class _Unresolved:
 UNRESOLVED: Any = _Unresolved()
 
 
+def method_guards(cls: type, name: str) -> list[tuple]:
+    """Guards that ``cls.name`` stays the function found now: the class of the MRO that
+    defines it keeps it, and the classes before it do not define one of their own."""
+    guards = []
+    for klass in cls.__mro__:
+        namespace = klass.__dict__
+        if name in namespace:
+            guards.append((namespace, name, namespace[name]))
+            break
+        guards.append((namespace, name, cache.ABSENT))
+    return guards
+
+
 @dataclass(frozen=True)
 class MethodOf:
     """What ``obj.method`` denotes where the build knows ``obj``'s class: the function the
@@ -74,6 +87,9 @@ class ParsedFunction:
     #: parameters never rebound whose class the build is for (an ("object", cls) kind):
     #: ``self.forward(x)`` calls that class's function, ``self`` first (see MethodOf)
     classes: dict[str, type] = field(default_factory=dict)
+    #: (namespace, name, object) for the methods followed through a class: patching the
+    #: class (``Model.forward = other``) makes the derivative stale, as rebinding a global
+    class_guards: list[tuple] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -131,8 +147,10 @@ class ParsedFunction:
             return UNRESOLVED
         if node.id in self.classes:  # self.forward: the class's own function, or nothing
             member = inspect.getattr_static(self.classes[node.id], attributes[0], None)
-            found = len(attributes) == 1 and inspect.isfunction(member)
-            return MethodOf(member) if found else UNRESOLVED
+            if len(attributes) != 1 or not inspect.isfunction(member):
+                return UNRESOLVED
+            self.class_guards += method_guards(self.classes[node.id], attributes[0])
+            return MethodOf(member)
         value = self.lookup(node.id)
         path = node.id
         root = value
@@ -144,6 +162,8 @@ class ParsedFunction:
         self.seen[path] = value
         if inspect.ismethod(value) and node.id in self.globals and not callable(root):
             self.guards[node.id] = root  # model.loss: built for this model's class
+            if len(attributes) == 1:
+                self.class_guards += method_guards(type(root), attributes[0])
         return value
 
 

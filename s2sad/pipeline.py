@@ -178,6 +178,7 @@ def guards_of(derivative: Derivative) -> tuple:
     """The global names the derivative was built for, its helpers' included."""
     parsed = derivative.function.parsed
     guards = {(id(parsed.globals), n): (parsed.globals, n, v) for n, v in parsed.guards.items()}
+    guards.update({(id(g[0]), g[1]): g for g in parsed.class_guards})
     for entry in _helper_entries(derivative.bindings):
         guards.update({(id(g[0]), g[1]): g for g in entry.guards})
     return tuple(guards.values())

@@ -301,3 +301,36 @@ def lambdas_assigned_to_names(x, a):
 
 def test_a_lambda_assigned_to_a_name_is_a_nested_function():
     assert check_grad(lambdas_assigned_to_names, np.array([0.3, 0.7]), 1.5, wrt=(0, 1)) < 1e-6
+
+
+class Patched:
+    def __init__(self, a):
+        self.a = a
+
+    def penalty(self, x):
+        return self.a * x * x
+
+    def loss(self, x):
+        return self.penalty(x) + x
+
+
+def cubic_penalty(self, x):
+    return self.a * x * x * x
+
+
+def test_a_method_patched_on_the_class_after_the_build_is_followed(monkeypatch):
+    model = Patched(2.0)
+    gradient = s2sad.grad(model.loss)
+    assert gradient(0.7) == pytest.approx(2 * 2.0 * 0.7 + 1.0)
+    monkeypatch.setattr(Patched, "penalty", cubic_penalty)
+    assert gradient(0.7) == pytest.approx(3 * 2.0 * 0.49 + 1.0)
+    assert s2sad.grad(Patched(2.0).loss)(0.7) == pytest.approx(3 * 2.0 * 0.49 + 1.0)
+
+
+def test_a_method_hidden_on_the_object_after_the_build_is_not_followed():
+    model = Patched(2.0)
+    gradient = s2sad.grad(model.loss)
+    assert gradient(0.7) == pytest.approx(3.8)
+    model.penalty = lambda x: 0.0
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"self.penalty\(\)"):
+        gradient(0.7)
