@@ -31,7 +31,7 @@ from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .parse import UNRESOLVED, ParsedFunction
 from .primitives import Operation, classify
 from .rules import REGISTRY, RuleError
-from .sequences import container_names, passed_items, sequence_names
+from .sequences import container_names, joined_from, passed_items, sequence_names
 from .shapes import Shapes
 from .syntax import attribute, call, clone, const, load, walk
 
@@ -84,7 +84,9 @@ class Adjoints:
         self.accumulators: set[str] = set()
         self.sequences = sequence_names(body, parsed, kinds or {})
         self.passed_items = passed_items(body, kinds or {})
-        self.numeric = _numeric_names(body, parsed) - container_names(body, parsed, kinds or {})
+        containers = container_names(body, parsed, kinds or {})
+        may_be_lists = joined_from(body, parsed, self.passed_items)  # a list argument's items
+        self.numeric = _numeric_names(body, parsed) - containers - may_be_lists
         self.calls = None  # set by reverse mode: a calls.CallSites
 
     # ----- helpers in generated code --------------------------------------------------

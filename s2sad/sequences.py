@@ -71,6 +71,12 @@ def passed_items(body, kinds: dict) -> set[str]:
     return items
 
 
+def joined_from(body, parsed: ParsedFunction, names: set[str]) -> set[str]:
+    """``names`` and the names bound to a list or tuple made from them (joined, repeated,
+    copied), whatever they hold at other times."""
+    return _grown(_assignments(body), names, parsed, dicts=False)
+
+
 def only_containers(body, parsed: ParsedFunction, kinds: dict) -> set[str]:
     r"""Names every binding of which is a list, a tuple or a dict: parameters passed one
     and never rebound, and names only ever bound to what :func:`sequence_names` counts,

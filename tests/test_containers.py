@@ -175,6 +175,22 @@ def join_values_of_unknown_kind(pairs, x):
     return joined[0] * x + joined[1]
 
 
+def join_items_again(pairs):
+    joined = pairs[0] + pairs[1]
+    joined = joined + pairs[0]
+    running = pairs[0]
+    for k in range(1, 3):
+        running = running + pairs[k]
+    return joined[0] * joined[4] + running[3] * running[4]
+
+
+def test_items_of_a_list_argument_joined_again_and_in_a_loop():
+    pairs = [[0.3, 0.5], [1.1, -0.2], [0.7, 0.9]]
+    for optimize in (True, False):
+        gradient = s2sad.grad(join_items_again, optimize=optimize)(pairs)
+        assert gradient == [[0.6, 0.0], [0.0, 0.7], [-0.2, 0.0]]
+
+
 def test_items_of_a_list_argument_are_joined_when_they_are_lists():
     grad = s2sad.grad(join_values_of_unknown_kind, wrt=(0, 1))
     assert grad([[1.0], [2.0]], 3.0) == ([[3.0], [1.0]], 1.0)
