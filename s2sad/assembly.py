@@ -194,9 +194,8 @@ class Assembly:
         otherwise cast to the argument's kind and shape at run time (the argument as it
         was passed in, if the function rebinds the parameter)."""
         adjoint = load(self.reverse.adjoint_name(name))
-        complex_ = "complex" in self.reverse.kinds.values()  # cast_like refuses a complex g
-        if self.reverse.kinds.get(name) == "number" and not complex_:
-            return call(load(self.reverse.global_name("float")), [adjoint])
+        if self.reverse.kinds.get(name) == "number":
+            return call(load(self.reverse.global_name("as_float")), [adjoint])
         argument = self.reverse.arguments.get(name, name)
         return call(load(self.reverse.global_name("cast_like")), [adjoint, load(argument)])
 

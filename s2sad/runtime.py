@@ -19,6 +19,7 @@ import numpy as np
 from .errors import ComplexValueError, NonScalarOutputError, UnsupportedSyntaxError
 
 __all__ = [
+    "as_float",
     "unbroadcast",
     "cast_like",
     "distinct",
@@ -84,6 +85,16 @@ def unbroadcast(g, like):
     return g
 
 
+def as_float(g) -> float:
+    """The gradient of a Python number argument, as a float (a complex one is refused:
+    ``float()`` of a NumPy complex keeps its real part, with only a warning)."""
+    if g.__class__ is float:
+        return g
+    if np.iscomplexobj(g):
+        raise ComplexValueError()
+    return float(g)
+
+
 def cast_like(g, like):
     """``g`` as the gradient of ``like``: a float for a number, an array of its shape for an
     array, the same container (tuple, list, dict) for a container, zeros where ``g`` is 0.0."""
@@ -105,9 +116,7 @@ def cast_like(g, like):
             g = g.copy()
         return g
     if isinstance(like, (float, int)) and not isinstance(like, bool):
-        if g.__class__ is not float and np.iscomplexobj(g):
-            raise ComplexValueError()  # float() would keep the real part, with a warning
-        return float(g)
+        return as_float(g)
     if isinstance(like, np.generic) and like.dtype.kind in "fc":
         if like.dtype.kind != "c" and np.iscomplexobj(g):
             raise ComplexValueError()

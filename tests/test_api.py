@@ -414,3 +414,12 @@ def test_complex_values_are_refused_not_given_a_wrong_gradient():
         s2sad.grad(magnitudes_scaled_by_a_complex_constant)(np.ones(2), np.array([1 + 1j, 2.0]))
     with pytest.raises(s2sad.ComplexValueError):
         s2sad.grad(magnitudes_scaled_by_a_complex_constant)(1.5, 1 + 1j)
+
+
+def times_a_complex_constant(x):
+    return np.abs(x * (1 + 2j))
+
+
+def test_a_complex_value_reaching_a_number_arguments_gradient_is_refused():
+    with pytest.raises(s2sad.ComplexValueError):
+        s2sad.grad(times_a_complex_constant)(0.7)
