@@ -205,18 +205,21 @@ def multi_dot_grad(g, arrays):
 
 
 def polyval_grad(g, p, x, wrt):
-    """The adjoint of ``wrt`` ("p" or "x") in ``np.polyval(p, x)``: for ``p[k]``, the sum of
-    ``g * x ** (n - 1 - k)``; for ``x``, ``g`` times the derivative polynomial at ``x``."""
+    """The adjoint of ``wrt`` ("p" or "x") in ``np.polyval(p, x)``, which is the sum of
+    ``p[k] * x ** (n - 1 - k)`` (each ``p[k]`` may be an array broadcast with ``x``): for
+    ``p[k]``, ``g * x ** (n - 1 - k)`` summed back to its shape; for ``x``, ``g`` times
+    the derivative polynomial at ``x``."""
     coefficients = np.atleast_1d(_as_float(p))
     n = len(coefficients)
-    if wrt == "x":
-        slope = np.polyval(np.polyder(coefficients), x) if n > 1 else np.zeros(np.shape(x))
-        return g * slope
     x = _as_float(x)
-    powers = x[..., None] ** np.arange(n - 1, -1, -1)
+    if wrt == "x":
+        slope = sum(
+            (n - 1 - k) * coefficients[k] * x ** (n - 2 - k) for k in range(n - 1)
+        ) + np.zeros(np.shape(x))
+        return unbroadcast(g * slope, x)
+    parts = [unbroadcast(g * x ** (n - 1 - k), coefficients[k]) for k in range(n)]
     grad = np.reshape(
-        np.sum(np.broadcast_to(g, x.shape)[..., None] * powers, axis=tuple(range(x.ndim))),
-        np.shape(p),
+        np.stack([np.broadcast_to(part, coefficients.shape[1:]) for part in parts]), np.shape(p)
     )
     return array_grad(grad, p)
 

@@ -577,8 +577,14 @@ def polyval_of_a_list(a, b, x):
 
 @pytest.mark.parametrize(
     "p, x",
-    [(R.normal(size=4), MAT), (R.normal(size=1), VEC), (R.normal(size=3), 0.7)],
-    ids=["cubic", "constant", "number"],
+    [
+        (R.normal(size=4), MAT),
+        (R.normal(size=1), VEC),
+        (R.normal(size=3), 0.7),
+        (R.normal(size=(3, 5)), VEC),  # a row of coefficients per element of x
+        (R.normal(size=(2, 1)), MAT),  # coefficients broadcast along x's rows
+    ],
+    ids=["cubic", "constant", "number", "rows", "broadcast"],
 )
 def test_polyval(p, x):
     assert check_grad(polyval, p, x, wrt=(0, 1)) < 1e-6
