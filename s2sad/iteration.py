@@ -161,6 +161,21 @@ class _Lower(gast.NodeTransformer):
                     element_target, source, sequences, before, reassigned, index, line
                 )
             return plan
+        backwards = self._calls(iterable, builtins.reversed) and len(iterable.args) == 1
+        if backwards and not self._calls(iterable.args[0], builtins.range):
+            # zip(reversed(a), b): a read from its end, at len(a) - 1 - k
+            (item, element), *more = self._plan(
+                target, iterable.args[0], sequences, before, reassigned, index, line
+            )
+            if not more and isinstance(element, gast.Subscript):
+                sequence = element.value
+                length = self.namer.fresh(f"n_{getattr(sequence, 'id', 'items')}")
+                before.append(
+                    _at(assign(length, call(load(self.builtin("len")), [clone(sequence)])), line)
+                )
+                last = gast.BinOp(left=load(length), op=gast.Sub(), right=const(1))
+                element.slice = gast.BinOp(left=last, op=gast.Sub(), right=load(index))
+                return [(item, element)]
         sequence = iterable
         if not isinstance(sequence, gast.Name) or sequence.id in reassigned:
             # evaluated once, before the loop; the loop walks this object whatever the body does

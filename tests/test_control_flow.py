@@ -581,3 +581,20 @@ def test_a_comprehension_variable_does_not_hide_a_global():
         comprehension_variable_named_like_a_global(0.7),
         9.0,
     )
+
+
+def enumerate_a_reversed_sequence(x):
+    s = 0.0
+    for i, v in enumerate(reversed(x)):
+        s = s + v * (i + 1)
+    return s
+
+
+def zip_a_sequence_with_itself_reversed(x):
+    return sum(a * b for a, b in zip(reversed(x), x))
+
+
+def test_reversed_inside_enumerate_and_zip():
+    x = np.array([0.3, 1.1, -0.7])
+    assert np.allclose(s2sad.grad(enumerate_a_reversed_sequence)(x), [3.0, 2.0, 1.0])
+    assert check_grad(zip_a_sequence_with_itself_reversed, x) < 1e-6
