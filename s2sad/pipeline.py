@@ -57,7 +57,7 @@ def derive(
     parsed.classes = objects_of(parsed, kinds)
     normalized = normalize(parsed)
     names, as_tuple = resolve_wrt(parsed, normalized.parameters, wrt)
-    refuse_complex(parsed, names, dict(kinds))
+    refuse_kinds(parsed, names, dict(kinds))
     activity = analyze(normalized, names)
     known = annotated_kinds(parsed)
     known.update(dict(kinds))
@@ -67,9 +67,10 @@ def derive(
     return derivative
 
 
-def refuse_complex(parsed, names, kinds: dict) -> None:
-    """s2sad differentiates real functions of real numbers: a complex argument it is asked
-    to differentiate with respect to is refused, not given a meaningless gradient."""
+def refuse_kinds(parsed, names, kinds: dict) -> None:
+    """s2sad differentiates real functions of real numbers, held in arrays and containers:
+    a complex argument or an object it is asked to differentiate with respect to is
+    refused, not given a meaningless gradient."""
     from .api import InvalidArgumentError
 
     complex_ = [name for name in names if kinds.get(name) == "complex"]
@@ -78,6 +79,16 @@ def refuse_complex(parsed, names, kinds: dict) -> None:
             f"{parsed.name}'s argument {complex_[0]} is complex; s2sad differentiates real "
             "functions of real numbers (pass the real and imaginary parts as two real "
             "arguments)"
+        )
+    objects = [
+        name for name in names if isinstance(kinds.get(name), tuple) and kinds[name][0] == "object"
+    ]
+    if objects:
+        cls = kinds[objects[0]][1].__name__
+        raise InvalidArgumentError(
+            f"{parsed.name}'s argument {objects[0]} is a {cls}; s2sad differentiates with "
+            "respect to numbers, arrays, and lists, tuples and dicts of them, not other "
+            "objects (pass the object's arrays, or a dict of them, as arguments)"
         )
 
 

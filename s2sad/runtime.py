@@ -53,6 +53,7 @@ __all__ = [
 ]
 
 _SCALAR_TYPES = (float, int, np.number)
+_VIEWS = (type({}.values()), type({}.keys()), type({}.items()))
 
 
 def unbroadcast(g, like):
@@ -61,6 +62,8 @@ def unbroadcast(g, like):
     Axes NumPy prepended are summed away; axes where ``like`` has length 1 are summed
     with keepdims. ``g`` is returned as it is when the shapes already agree.
     """
+    if isinstance(g, (list, tuple)) and isinstance(like, _VIEWS):
+        return g  # max(d.values()): the items' gradients, one per item
     if isinstance(g, (list, tuple)) and isinstance(like, (list, tuple)):
         if len(g) == len(like):
             return g  # a list put in a slot (m[0] = [x, y]): NumPy broadcast nothing

@@ -166,8 +166,8 @@ def _makes(value, names: set, parsed: ParsedFunction, dicts: bool, bindings: dic
         if isinstance(func, gast.Attribute) and func.attr == "copy" and not value.args:
             return held(func.value)
         function = parsed.resolve(func)
-        if function in ((list, tuple, dict) if dicts else (list, tuple)):
-            return True
+        if function in ((list, tuple, dict, sorted) if dicts else (list, tuple, sorted)):
+            return True  # sorted(...) makes a new list too
         if is_user_function(function) and any(map(held, value.args)):
             return True  # the user's function may hand its list back
         return returns_display(function) is not None

@@ -334,3 +334,13 @@ def test_a_method_hidden_on_the_object_after_the_build_is_not_followed():
     model.penalty = lambda x: 0.0
     with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"self.penalty\(\)"):
         gradient(0.7)
+
+
+def through_an_object(model, x):
+    return model.penalty(x)
+
+
+def test_differentiating_with_respect_to_an_object_is_refused_clearly():
+    with pytest.raises(s2sad.InvalidArgumentError, match="argument model is a Patched"):
+        s2sad.grad(through_an_object, wrt=0)(Patched(2.0), 0.7)
+    assert s2sad.grad(through_an_object, wrt=1)(Patched(2.0), 0.7) == pytest.approx(2.8)

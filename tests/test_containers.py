@@ -328,6 +328,21 @@ def test_other_changes_to_a_list_or_dict_in_place_are_refused(function):
         s2sad.grad(function)(0.7)
 
 
+def write_into_a_sorted_copy(items):
+    ordered = sorted(items)
+    ordered[0] = ordered[0] * 10.0
+    return ordered[0] + ordered[2]
+
+
+def largest_and_total_of_values(d):
+    return max(d.values()) * 2.0 + sum(d.values())
+
+
+def test_sorted_copies_and_dict_values_in_builtins():
+    assert s2sad.grad(write_into_a_sorted_copy)([0.3, 1.1, -0.7]) == [0.0, 1.0, 10.0]
+    assert s2sad.grad(largest_and_total_of_values)({"a": 0.3, "b": 0.9}) == {"a": 1.0, "b": 3.0}
+
+
 # ----- NumPy reads ----------------------------------------------------------------------
 def read_elements(x):
     if x.ndim == 2:
