@@ -165,6 +165,8 @@ class Adjoints:
         if summing not in (None, "unknown") and self.shapes.of(statement, operand) == ():
             summing = ((), ())  # a number: sum everything
         build = self._rule_builder(rule, bound, param, operand.id, summing)
+        if operand.id in self.sequences and param not in rule.containers:
+            build = self._as_items(build, operand.id)  # np.sum(L): the items, one by one
         adjoint.contributions.append(Contribution(operand.id, build))
 
     def sequence(self, node) -> bool:
@@ -206,6 +208,12 @@ class Adjoints:
                 return self.helper(helper, g, load(operand.id), clone(other))
 
             adjoint.contributions.append(Contribution(operand.id, build))
+
+    def _as_items(self, build: Builder, operand: str) -> Builder:
+        def listed(g, ans, d):
+            return self.helper("as_items", build(g, ans, d), load(operand))
+
+        return listed
 
     def _rule_builder(self, rule, bound, param, operand, summing) -> Builder:
         """The rule's contribution, summed back over the axes NumPy broadcast ``operand``

@@ -425,8 +425,12 @@ class _Optimizer:
                 and _empty(statement.orelse)
                 and self.effects.is_pure(statement.test)
             )
-        if isinstance(statement, gast.For):
-            return _empty(statement.body) and self.effects.is_pure(statement.iter)
+        if isinstance(statement, gast.For):  # its target stays bound to the last item
+            return (
+                _empty(statement.body)
+                and self.effects.is_pure(statement.iter)
+                and not (names_bound(statement.target) & loads(self.tree))
+            )
         return isinstance(statement, gast.Pass)
 
 

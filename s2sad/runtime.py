@@ -19,6 +19,7 @@ import numpy as np
 from .errors import ComplexValueError, NonScalarOutputError, UnsupportedSyntaxError
 
 __all__ = [
+    "as_items",
     "as_float",
     "unbroadcast",
     "cast_like",
@@ -311,6 +312,18 @@ def zero_at(g, index):
     return g
 
 
+def as_items(g, items):
+    """The gradient of a list a NumPy function read as an array (``np.sum(L)``), as a list
+    of the items' gradients, so that ``pop_last`` can take them back one by one.
+
+    >>> as_items(np.ones((2, 2)), [np.zeros(2), np.zeros(2)])
+    [array([1., 1.]), array([1., 1.])]
+    """
+    if isinstance(items, list) and isinstance(g, np.ndarray) and g.ndim:
+        return [np.array(row) if np.ndim(row) else row for row in g]
+    return g
+
+
 def pop_last(g):
     """The gradient of the element ``list.append`` added last (0.0 when ``g`` is 0.0)."""
     return g.pop() if isinstance(g, list) and g else 0.0
@@ -477,8 +490,10 @@ def scalar_seed(value):
 
 
 def matmul_grad_left(g, a, b):
-    """The adjoint of ``a`` in ``a @ b`` (vectors, matrices and stacks of them)."""
-    a_ndim, b_ndim = np.ndim(a), np.ndim(b)
+    """The adjoint of ``a`` in ``a @ b`` (vectors, matrices and stacks of them; ``np.dot``
+    and ``np.matmul`` also take lists)."""
+    a, b = np.asarray(a), np.asarray(b)
+    a_ndim, b_ndim = a.ndim, b.ndim
     if b_ndim == 1:
         if a_ndim == 1:
             return g * b
@@ -490,7 +505,8 @@ def matmul_grad_left(g, a, b):
 
 def matmul_grad_right(g, a, b):
     """The adjoint of ``b`` in ``a @ b``."""
-    a_ndim, b_ndim = np.ndim(a), np.ndim(b)
+    a, b = np.asarray(a), np.asarray(b)
+    a_ndim, b_ndim = a.ndim, b.ndim
     if a_ndim == 1:
         if b_ndim == 1:
             return g * a

@@ -343,6 +343,23 @@ def test_sorted_copies_and_dict_values_in_builtins():
     assert s2sad.grad(largest_and_total_of_values)({"a": 0.3, "b": 0.9}) == {"a": 1.0, "b": 3.0}
 
 
+def numpy_of_a_comprehension(x, a):
+    return np.sum([v * a for v in x]) + np.mean(np.tanh([v * v for v in x]))
+
+
+def numpy_of_an_appended_list(x, a):
+    items = []
+    for v in x:
+        items.append(v * a)
+    return np.dot(items, items) + np.prod(items)
+
+
+def test_numpy_functions_of_lists_built_item_by_item():
+    x = np.array([0.31, -0.52, 0.83])
+    assert check_grad(numpy_of_a_comprehension, x, 0.37, wrt=(0, 1)) < 1e-6
+    assert check_grad(numpy_of_an_appended_list, x, 0.37, wrt=(0, 1)) < 1e-6
+
+
 # ----- NumPy reads ----------------------------------------------------------------------
 def read_elements(x):
     if x.ndim == 2:

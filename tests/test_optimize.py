@@ -267,3 +267,18 @@ def two_reads_of_a_list_slice(xs):
 def test_updates_of_a_list_are_not_summed_into_one():
     # for a list ``+`` would concatenate the parts: each update stays on its own
     assert check_grad(two_reads_of_a_list_slice, [0.3, 0.7, 1.1]) < 1e-6
+
+
+def loop_that_only_binds(x, a):
+    k = a * 2.0
+    for k in range(3):
+        pass
+    return k * x  # k is 2: the loop's last binding
+
+
+def test_a_loop_whose_body_does_nothing_still_binds_its_variable():
+    for optimize in (True, False):
+        assert s2sad.grad(loop_that_only_binds, wrt=(0, 1), optimize=optimize)(0.3, 0.37) == (
+            2.0,
+            0.0,
+        )
