@@ -29,7 +29,7 @@ from .activity import Activity, walk_statements
 from .dataflow import MUTATING_METHODS
 from .errors import NonDifferentiableError, UnsupportedSyntaxError
 from .parse import UNRESOLVED, ParsedFunction
-from .primitives import Operation, classify
+from .primitives import Operation, classify, dotted_source
 from .rules import REGISTRY, RuleError
 from .sequences import container_names, joined_from, passed_items, sequence_names
 from .shapes import Shapes
@@ -358,23 +358,29 @@ class Adjoints:
         holds (or gets) a differentiated value: refused with the line. ``append`` and item
         assignment are differentiated; ``L.extend(v)`` is read as ``L += v``."""
         value = getattr(statement, "value", None)
-        if not (
-            isinstance(value, gast.Call)
-            and isinstance(value.func, gast.Attribute)
-            and value.func.attr in MUTATING_METHODS
-            and isinstance(value.func.value, gast.Name)
-            and self.parsed.resolve(value.func.value) is UNRESOLVED
-        ):
+        if isinstance(value, gast.BinOp) and isinstance(value.op, gast.BitOr):
+            if self.active(value.left) or self.active(value.right):  # d | e, d |= e
+                raise UnsupportedSyntaxError(
+                    "`|` on a dict that holds a differentiated value (merging dicts)",
+                    self.parsed.location(statement),
+                    hint="set the keys one by one: d2 = dict(d); d2[k] = v",
+                )
             return
-        receiver = value.func.value
-        if not (self.active(receiver) or any(self.active(a) for a in value.args)):
+        call = _container_change(value, self.parsed.resolve)
+        if call is None:
             return
-        method = value.func.attr
+        receiver, method, arguments = call
+        if not (self.active(receiver) or any(self.active(a) for a in arguments)):
+            return
+        written = f"{receiver.id}.{method}(...)"
+        if getattr(value.func.value, "id", None) != receiver.id:  # list.insert(L, ...)
+            written = f"{dotted_source(value.func)}({receiver.id}, ...)"
         raise UnsupportedSyntaxError(
-            f"`{receiver.id}.{method}(...)`, which changes {receiver.id} in place",
+            f"`{written}`, which changes {receiver.id} in place",
             self.parsed.location(statement),
-            hint="s2sad differentiates append and item assignment (c[k] = v) on lists and "
-            "dicts; build a new one instead (L2 = [v] + L, sorted(L), d2 = dict(d); d2[k] = v)",
+            hint=f"s2sad differentiates {receiver.id}.append(v) and item assignment (c[k] = v) "
+            "on lists and dicts; build a new one instead (L2 = [v] + L, sorted(L), "
+            "d2 = dict(d); d2[k] = v)",
         )
 
     def container_write_reads(self, statement) -> set[str]:
@@ -423,6 +429,28 @@ _JOINS = {
     operator.add: ("first_part", "last_part"),
     operator.mul: ("fold_repeats", "count_grad"),
 }
+
+
+_CHANGING = MUTATING_METHODS | {"__setitem__", "__delitem__", "__iadd__", "__imul__", "__ior__"}
+_CONTAINER_METHODS = [
+    getattr(kind, name) for kind in (list, dict) for name in _CHANGING if hasattr(kind, name)
+]
+
+
+def _container_change(value, resolve) -> tuple | None:
+    """(receiver, method, arguments) when ``value`` calls a method that changes a list or
+    a dict in place: ``L.insert(0, v)``, ``list.insert(L, 0, v)``, ``L.__setitem__(0, v)``."""
+    if not isinstance(value, gast.Call) or not isinstance(value.func, gast.Attribute):
+        return None
+    func = value.func
+    if func.attr in _CHANGING and isinstance(func.value, gast.Name):
+        if resolve(func.value) is UNRESOLVED:  # a local: a list or a dict (or an array)
+            return func.value, func.attr, list(value.args)
+    if value.args and isinstance(value.args[0], gast.Name):
+        function = resolve(func)
+        if any(function is method for method in _CONTAINER_METHODS):  # list.insert(L, ...)
+            return value.args[0], func.attr, list(value.args[1:])
+    return None
 
 
 def _constant(node) -> bool:
