@@ -87,6 +87,7 @@ class Adjoints:
         containers = container_names(body, parsed, kinds or {})
         may_be_lists = joined_from(body, parsed, self.passed_items)  # a list argument's items
         self.numeric = _numeric_names(body, parsed) - containers - may_be_lists
+        self.lasting_views = _lasting_views(body)
         self.calls = None  # set by reverse mode: a calls.CallSites
 
     # ----- helpers in generated code --------------------------------------------------
@@ -366,6 +367,14 @@ class Adjoints:
                     hint="set the keys one by one: d2 = dict(d); d2[k] = v",
                 )
             return
+        if id(statement) in self.lasting_views and self.active(value.func.value):
+            mapping = value.func.value.id
+            raise UnsupportedSyntaxError(
+                f"a view `{mapping}.{value.func.attr}()` kept while {mapping} changes",
+                self.parsed.location(statement),
+                hint=f"a view sees the changes made to {mapping} after it; s2sad reads it where "
+                f"it is made: take list({mapping}.{value.func.attr}()) there",
+            )
         call = _container_change(value, self.parsed.resolve)
         if call is None:
             return
@@ -435,6 +444,64 @@ _CHANGING = MUTATING_METHODS | {"__setitem__", "__delitem__", "__iadd__", "__imu
 _CONTAINER_METHODS = [
     getattr(kind, name) for kind in (list, dict) for name in _CHANGING if hasattr(kind, name)
 ]
+
+
+def _lasting_views(body) -> set[int]:
+    """The statements ``v = d.values()`` (or ``items``, ``keys``) of a dict ``d`` the function
+    changes (``d[k] = e``), whose view is not used up by the next statement alone: a view
+    sees later changes, so reading it later is not reading it where it was made."""
+    changed = {
+        statement.targets[0].value.id
+        for statement in walk_statements(body)
+        if isinstance(statement, gast.Assign)
+        and isinstance(statement.targets[0], gast.Subscript)
+        and isinstance(statement.targets[0].value, gast.Name)
+    }
+    reads: dict[str, int] = {}
+    for node in walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            reads[node.id] = reads.get(node.id, 0) + 1
+    lasting = set()
+    blocks = [body]  # a worklist, not a recursive closure: a build leaves no cycles
+    while blocks:
+        block = blocks.pop()
+        for position, statement in enumerate(block):
+            for inner in (getattr(statement, "body", None), getattr(statement, "orelse", None)):
+                if isinstance(inner, list):
+                    blocks.append(inner)
+            if id(statement) in _views_of(statement, changed) and not _used_up_next(
+                statement.targets[0].id, block[position + 1 : position + 2], reads
+            ):
+                lasting.add(id(statement))
+    return lasting
+
+
+def _views_of(statement, changed: set) -> set[int]:
+    """{id(statement)} when it is ``v = d.values()`` (or ``items``, ``keys``) of a dict in
+    ``changed``; else nothing."""
+    value = getattr(statement, "value", None)
+    if (
+        isinstance(statement, gast.Assign)
+        and isinstance(statement.targets[0], gast.Name)
+        and isinstance(value, gast.Call)
+        and isinstance(value.func, gast.Attribute)
+        and value.func.attr in ("values", "items", "keys")
+        and getattr(value.func.value, "id", None) in changed
+    ):
+        return {id(statement)}
+    return set()
+
+
+def _used_up_next(view: str, following: list, reads: dict) -> bool:
+    """Whether every read of ``view`` is in the one simple statement after it."""
+    if not following or isinstance(following[0], (gast.For, gast.While, gast.If)):
+        return False
+    used = sum(
+        1
+        for node in walk(following[0])
+        if isinstance(node, gast.Name) and node.id == view and isinstance(node.ctx, gast.Load)
+    )
+    return used == reads.get(view, 0)
 
 
 def _container_change(value, resolve) -> tuple | None:

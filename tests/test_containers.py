@@ -389,6 +389,26 @@ def test_numpy_functions_of_lists_built_item_by_item():
     assert check_grad(numpy_of_an_appended_list, x, 0.37, wrt=(0, 1)) < 1e-6
 
 
+def view_kept_while_the_dict_changes(x, a):
+    d = {"w": x, "b": a}
+    values = d.values()
+    d["w"] = a * 10.0  # the view sees this
+    return sum(values)
+
+
+def view_used_at_once_then_the_dict_changes(x, a):
+    d = {"w": x, "b": a}
+    total = sum(d.values())
+    d["w"] = a * 10.0
+    return total + d["w"]
+
+
+def test_a_dict_view_kept_while_the_dict_changes_is_refused():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"view `d.values\(\)` kept"):
+        s2sad.grad(view_kept_while_the_dict_changes, wrt=(0, 1))(0.3, 0.37)
+    assert check_grad(view_used_at_once_then_the_dict_changes, 0.3, 0.37, wrt=(0, 1)) < 1e-6
+
+
 # ----- NumPy reads ----------------------------------------------------------------------
 def read_elements(x):
     if x.ndim == 2:
