@@ -177,6 +177,8 @@ class _Lower(gast.NodeTransformer):
                 element.slice = gast.BinOp(left=last, op=gast.Sub(), right=load(index))
                 return [(item, element)]
         sequence = iterable
+        if self._calls(sequence, builtins.reversed) or _is_view(sequence):
+            sequence = call(load(self.builtin("list")), [sequence])  # indexable, read once
         if not isinstance(sequence, gast.Name) or sequence.id in reassigned:
             # evaluated once, before the loop; the loop walks this object whatever the body does
             base = sequence.id if isinstance(sequence, gast.Name) else "sequence"
@@ -186,6 +188,16 @@ class _Lower(gast.NodeTransformer):
         sequences.append(sequence)
         element = gast.Subscript(value=clone(sequence), slice=load(index), ctx=gast.Load())
         return [(target, element)]
+
+
+def _is_view(node) -> bool:
+    """``d.values()``, ``d.items()`` or ``d.keys()``: sized, but not indexable."""
+    return (
+        isinstance(node, gast.Call)
+        and isinstance(node.func, gast.Attribute)
+        and node.func.attr in ("values", "items", "keys")
+        and not node.args
+    )
 
 
 def _dict_view(node: gast.For):

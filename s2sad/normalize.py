@@ -222,6 +222,7 @@ class _Normalizer:
             and value.func.attr == "extend"
             and isinstance(value.func.value, gast.Name)
             and len(value.args) == 1
+            and isinstance(value.args[0], gast.List)  # L + (a, b) would raise
             and not value.keywords
             and self.parsed.resolve(value.func) is UNRESOLVED
         ):  # L.extend(v) is L += v, which s2sad differentiates

@@ -224,6 +224,8 @@ def add_at(g, index, value, like):
     this function allocated, and later contributions go into it in place. Integer-array
     indices with repeats accumulate every repeat.
     """
+    if isinstance(like, _VIEWS):  # an item of d.items() iterated: as in list(d.items())
+        like = list(like)
     if isinstance(like, np.ndarray):
         if not isinstance(g, np.ndarray):
             zeros = np.zeros(like.shape, dtype=np.result_type(like.dtype, float))

@@ -598,3 +598,18 @@ def test_reversed_inside_enumerate_and_zip():
     x = np.array([0.3, 1.1, -0.7])
     assert np.allclose(s2sad.grad(enumerate_a_reversed_sequence)(x), [3.0, 2.0, 1.0])
     assert check_grad(zip_a_sequence_with_itself_reversed, x) < 1e-6
+
+
+def loops_over_dict_views_and_reversed_ranges(x, a):
+    d = {"w": x, "b": a}
+    s = 0.0
+    for i, v in enumerate(d.values()):
+        s = s + v * (i + 1)
+    for count, (name, v) in zip(reversed(range(2)), d.items()):
+        s = s + v * count
+    pairs = d.items()
+    return s + sum(v * v for name, v in pairs)
+
+
+def test_loops_over_dict_views_and_reversed_ranges():
+    assert check_grad(loops_over_dict_views_and_reversed_ranges, 0.3, 0.37, wrt=(0, 1)) < 1e-6
