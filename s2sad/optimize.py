@@ -82,7 +82,13 @@ _PURE_BUILTINS = {
     builtins.bool,
 }
 #: runtime helpers that update their first argument (an adjoint s2sad owns) in place
-_UPDATING = {runtime.add_at, runtime.zero_at, runtime.pop_last, runtime.restore}
+_UPDATING = {
+    runtime.add_at,
+    runtime.add_element,
+    runtime.zero_at,
+    runtime.pop_last,
+    runtime.restore,
+}
 _HELPERS = {getattr(module, name) for module in RUNTIME_MODULES for name in module.__all__}
 _RUNTIME = _HELPERS - {runtime.scalar_seed} - _UPDATING
 _MAX_ROUNDS = 12

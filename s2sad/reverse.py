@@ -463,7 +463,7 @@ class _ReverseMode:
                 sequence = loop.iter.id
                 d_sequence, d_target = self.adjoint_name(sequence), self.adjoint_name(target)
                 add_at = call(
-                    load(self.global_name("add_at")),
+                    load(self.global_name("add_element")),
                     [load(d_sequence), load(index), load(d_target), load(sequence)],
                 )
                 body.append(assign(d_sequence, add_at, line))

@@ -19,6 +19,7 @@ import numpy as np
 from .errors import ComplexValueError, NonScalarOutputError, UnsupportedSyntaxError
 
 __all__ = [
+    "add_element",
     "as_items",
     "as_float",
     "unbroadcast",
@@ -55,6 +56,7 @@ __all__ = [
 
 _SCALAR_TYPES = (float, int, np.number)
 _VIEWS = (type({}.values()), type({}.keys()), type({}.items()))
+_KEYS = type({}.keys())
 
 
 def unbroadcast(g, like):
@@ -312,6 +314,21 @@ def zero_at(g, index):
     elif index is Ellipsis or index == ():
         return 0.0  # a number standing for a 0-d array, all of it overwritten
     return g
+
+
+def add_element(g, position, value, sequence):
+    """The adjoint of ``sequence`` after a ``for`` loop took its element at ``position``
+    (with adjoint ``value``): ``add_at`` for a list, a tuple or an array; nothing for a
+    dict, whose loop takes its keys, which carry no gradient.
+
+    >>> add_element(0.0, 1, 2.0, [0.5, 0.7])
+    [0.0, 2.0]
+    >>> add_element(0.0, 1, 2.0, {0: 0.5, 1: 0.7})
+    0.0
+    """
+    if isinstance(sequence, (dict, _KEYS)):
+        return g
+    return add_at(g, position, value, sequence)
 
 
 def as_items(g, items):

@@ -735,3 +735,15 @@ def test_lists_in_slots_and_lists_helpers_make(optimize):
     for function in (lists_put_in_slots, change_a_list_a_helper_made):
         gradient = s2sad.grad(function, optimize=optimize)
         assert check_grad(function, 0.7, gradient=gradient) < 1e-6, function.__name__
+
+
+def dict_keys_used_as_numbers(weights, b):
+    d = {k: w * b for k, w in enumerate(weights)}
+    s = 0.0
+    for k, w in d.items():
+        s = s + k * w  # k is a key: it carries no gradient into d
+    return s + sum(k * d[k] for k in d)
+
+
+def test_the_keys_a_loop_over_a_dict_takes_carry_no_gradient():
+    assert check_grad(dict_keys_used_as_numbers, [0.42, -0.27, 1.13], 0.7, wrt=(0, 1)) < 1e-6
