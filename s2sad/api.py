@@ -23,7 +23,7 @@ import numpy as np
 from . import cache, pipeline
 from .errors import NonScalarOutputError, S2SADError
 from .names import Namer, identifier
-from .parse import ParsedFunction
+from .parse import ParsedFunction, object_guards
 from .primitives import is_user_class, shadows_a_method
 
 
@@ -223,13 +223,9 @@ class DerivativeFunction:
             raise self._located(error) from None
 
     def _receiver_guards(self) -> tuple:
-        """For ``grad(model.loss)``: that no attribute of the model itself comes to hide a
-        method of its class (``model.penalty = other``) after the build followed it."""
-        if not self.receiver or not isinstance(getattr(self.receiver[0], "__dict__", None), dict):
-            return ()
-        obj = self.receiver[0]
-        methods = [n for n in dir(type(obj)) if inspect.isfunction(getattr(type(obj), n, None))]
-        return tuple((obj.__dict__, name, cache.ABSENT) for name in methods)
+        """For ``grad(model.loss)``: that the model keeps its class, and that no attribute
+        of its own comes to hide a method of it (``model.penalty = other``)."""
+        return tuple(object_guards(self.receiver[0])) if self.receiver else ()
 
     def _located(self, error: S2SADError) -> S2SADError:
         """``error``, raised while a derivative ran, with the user's line it concerns: the

@@ -53,6 +53,28 @@ def method_guards(cls: type, name: str) -> list[tuple]:
     return guards
 
 
+class _ClassOf:
+    """A guard's namespace for an object's class: ``OBJ.__class__ = Other`` changes it."""
+
+    def __init__(self, obj: Any):
+        self.obj = obj
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return type(self.obj)
+
+
+def object_guards(obj: Any) -> list[tuple]:
+    """Guards that an object whose methods a build follows keeps its class, and that no
+    attribute of its own comes to hide one of them (``obj.penalty = other``)."""
+    cls = type(obj)
+    guards = [(_ClassOf(obj), "__class__", cls)]
+    own = getattr(obj, "__dict__", None)
+    if isinstance(own, dict):
+        names = [n for n in dir(cls) if inspect.isfunction(getattr(cls, n, None))]
+        guards += [(own, name, cache.ABSENT) for name in names]
+    return guards
+
+
 @dataclass(frozen=True)
 class MethodOf:
     """What ``obj.method`` denotes where the build knows ``obj``'s class: the function the
@@ -164,6 +186,7 @@ class ParsedFunction:
             self.guards[node.id] = root  # model.loss: built for this model's class
             if len(attributes) == 1:
                 self.class_guards += method_guards(type(root), attributes[0])
+                self.class_guards += object_guards(root)
         return value
 
 

@@ -344,3 +344,26 @@ def test_differentiating_with_respect_to_an_object_is_refused_clearly():
     with pytest.raises(s2sad.InvalidArgumentError, match="argument model is a Patched"):
         s2sad.grad(through_an_object, wrt=0)(Patched(2.0), 0.7)
     assert s2sad.grad(through_an_object, wrt=1)(Patched(2.0), 0.7) == pytest.approx(2.8)
+
+
+class Linear(Patched):
+    def penalty(self, x):
+        return self.a * x
+
+
+GLOBAL_MODEL = Patched(2.0)
+
+
+def through_the_global_model(x):
+    return GLOBAL_MODEL.loss(x) * 2.0
+
+
+def test_a_global_object_changed_in_place_after_the_build(monkeypatch):
+    gradient = s2sad.grad(through_the_global_model)
+    assert gradient(0.7) == pytest.approx(2 * (2 * 2.0 * 0.7 + 1.0))
+    monkeypatch.setattr(GLOBAL_MODEL, "__class__", Linear)  # its class changed
+    assert gradient(0.7) == pytest.approx(2 * (2.0 + 1.0))
+    monkeypatch.undo()
+    monkeypatch.setattr(GLOBAL_MODEL, "penalty", lambda x: 0.0, raising=False)  # hidden
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"self.penalty\(\)"):
+        gradient(0.7)
