@@ -169,10 +169,11 @@ class ParsedFunction:
             return UNRESOLVED
         if node.id in self.classes:  # self.forward: the class's own function, or nothing
             member = inspect.getattr_static(self.classes[node.id], attributes[0], None)
-            if len(attributes) != 1 or not inspect.isfunction(member):
+            static = isinstance(member, staticmethod) and inspect.isfunction(member.__func__)
+            if len(attributes) != 1 or not (static or inspect.isfunction(member)):
                 return UNRESOLVED
             self.class_guards += method_guards(self.classes[node.id], attributes[0])
-            return MethodOf(member)
+            return member.__func__ if static else MethodOf(member)  # self.act(x): act(x)
         value = self.lookup(node.id)
         path = node.id
         root = value

@@ -367,3 +367,16 @@ def test_a_global_object_changed_in_place_after_the_build(monkeypatch):
     monkeypatch.setattr(GLOBAL_MODEL, "penalty", lambda x: 0.0, raising=False)  # hidden
     with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"self.penalty\(\)"):
         gradient(0.7)
+
+
+class WithStatic:
+    @staticmethod
+    def activation(z):
+        return np.tanh(z)
+
+    def loss(self, x):
+        return self.activation(x) * 2.0
+
+
+def test_a_staticmethod_called_on_self():
+    assert check_grad(WithStatic().loss, 0.6) < 1e-6
