@@ -24,7 +24,7 @@ from . import cache
 from .broadcasting import analyze_shapes
 from .errors import S2SADError, UnsupportedSyntaxError
 from .parse import UNRESOLVED
-from .primitives import is_user_class, shadows_a_method
+from .primitives import is_user_class, is_user_function, shadows_a_method
 from .sequences import returns_display
 from .shapes import ONE, Dim
 from .syntax import (
@@ -157,12 +157,15 @@ def _atoms(node) -> list:
 
 def object_kind(argument: gast.expr, parsed) -> tuple | None:
     """("object", cls) when ``argument`` is an object of a class of the user's: a global
-    one, or a parameter this build knows the class of (``self``)."""
+    one, or a parameter this build knows the class of (``self``); ("function", f) when it
+    is a function of the user's (a nested def another one calls: ``cube(x, sq=sq)``)."""
     if not isinstance(argument, gast.Name):
         return None
     if argument.id in parsed.classes:
         return ("object", parsed.classes[argument.id])
     value = parsed.resolve(argument)
+    if is_user_function(value):
+        return ("function", value)
     if value is not UNRESOLVED and is_user_class(type(value)) and not shadows_a_method(value):
         return ("object", type(value))
     return None

@@ -184,9 +184,10 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _objects(options: tuple) -> bool:
-    """Whether a build is for an object of the user's: its class's methods are reached
-    through the object, and are not fingerprinted."""
-    return any(isinstance(k, tuple) and k[0] == "object" for _, k in options[-1])
+    """Whether a build is for an object of the user's, or is passed one of the user's
+    functions: its methods, or that function, are reached through an argument, and are
+    not fingerprinted."""
+    return any(isinstance(k, tuple) and k[0] in ("object", "function") for _, k in options[-1])
 
 
 def _path(function: Callable, options: tuple) -> Path | None:

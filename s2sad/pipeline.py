@@ -55,6 +55,7 @@ def derive(
 
     parsed = parse_function(function)
     parsed.classes = objects_of(parsed, kinds)
+    parsed.supplied.update(functions_of(parsed, kinds))
     normalized = normalize(parsed)
     names, as_tuple = resolve_wrt(parsed, normalized.parameters, wrt)
     refuse_kinds(parsed, names, dict(kinds))
@@ -90,6 +91,17 @@ def refuse_kinds(parsed, names, kinds: dict) -> None:
             "respect to numbers, arrays, and lists, tuples and dicts of them, not other "
             "objects (pass the object's arrays, or a dict of them, as arguments)"
         )
+
+
+def functions_of(parsed, kinds: tuple) -> dict[str, Callable]:
+    """The functions of the user's that parameters never rebound are passed (a nested def
+    capturing a sibling it calls): calls of them are differentiated as the callee's."""
+    stored = names_stored(parsed.tree)
+    return {
+        name: kind[1]
+        for name, kind in kinds
+        if isinstance(kind, tuple) and kind[0] == "function" and name not in stored
+    }
 
 
 def objects_of(parsed, kinds: tuple) -> dict[str, type]:

@@ -380,3 +380,18 @@ class WithStatic:
 
 def test_a_staticmethod_called_on_self():
     assert check_grad(WithStatic().loss, 0.6) < 1e-6
+
+
+def nested_functions_calling_each_other(x, a):
+    def square(z):
+        return z * z
+
+    def cube(z):
+        return square(z) * z
+
+    double_square = lambda z: square(z) * 2.0  # noqa: E731
+    return cube(x) + square(a) + double_square(x)
+
+
+def test_nested_functions_may_call_one_another():
+    assert check_grad(nested_functions_calling_each_other, 0.3, 0.37, wrt=(0, 1)) < 1e-6
