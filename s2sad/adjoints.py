@@ -457,6 +457,8 @@ def _lasting_views(body) -> set[int]:
         and isinstance(statement.targets[0], gast.Subscript)
         and isinstance(statement.targets[0].value, gast.Name)
     }
+    if not changed or not any(_is_view_of(s, changed) for s in walk_statements(body)):
+        return set()  # most functions: no walk over every name
     reads: dict[str, int] = {}
     for node in walk(gast.Module(body=body, type_ignores=[])):
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
@@ -469,27 +471,25 @@ def _lasting_views(body) -> set[int]:
             for inner in (getattr(statement, "body", None), getattr(statement, "orelse", None)):
                 if isinstance(inner, list):
                     blocks.append(inner)
-            if id(statement) in _views_of(statement, changed) and not _used_up_next(
+            if _is_view_of(statement, changed) and not _used_up_next(
                 statement.targets[0].id, block[position + 1 : position + 2], reads
             ):
                 lasting.add(id(statement))
     return lasting
 
 
-def _views_of(statement, changed: set) -> set[int]:
-    """{id(statement)} when it is ``v = d.values()`` (or ``items``, ``keys``) of a dict in
-    ``changed``; else nothing."""
+def _is_view_of(statement, changed: set) -> bool:
+    """Whether ``statement`` is ``v = d.values()`` (or ``items``, ``keys``) of a dict in
+    ``changed``."""
     value = getattr(statement, "value", None)
-    if (
+    return (
         isinstance(statement, gast.Assign)
         and isinstance(statement.targets[0], gast.Name)
         and isinstance(value, gast.Call)
         and isinstance(value.func, gast.Attribute)
         and value.func.attr in ("values", "items", "keys")
         and getattr(value.func.value, "id", None) in changed
-    ):
-        return {id(statement)}
-    return set()
+    )
 
 
 def _used_up_next(view: str, following: list, reads: dict) -> bool:
