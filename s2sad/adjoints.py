@@ -510,9 +510,10 @@ def _container_change(value, resolve) -> tuple | None:
     if not isinstance(value, gast.Call) or not isinstance(value.func, gast.Attribute):
         return None
     func = value.func
-    if func.attr in _CHANGING and isinstance(func.value, gast.Name):
-        if resolve(func.value) is UNRESOLVED:  # a local: a list or a dict (or an array)
-            return func.value, func.attr, list(value.args)
+    if func.attr not in _CHANGING:
+        return None
+    if isinstance(func.value, gast.Name) and resolve(func.value) is UNRESOLVED:
+        return func.value, func.attr, list(value.args)  # a local: a list or a dict
     if value.args and isinstance(value.args[0], gast.Name):
         function = resolve(func)
         if any(function is method for method in _CONTAINER_METHODS):  # list.insert(L, ...)
