@@ -13,6 +13,7 @@ does: copy a name, apply a primitive with a rule, call a user function, build a 
 from __future__ import annotations
 
 import inspect
+import numbers
 import operator
 import sys
 import sysconfig
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import gast
+import numpy as np
 
 from .parse import UNRESOLVED, MethodOf
 from .rules import Rule, lookup
@@ -167,13 +169,19 @@ def is_user_function(function: Any) -> bool:
 
 def is_user_class(cls: type) -> bool:
     """A class from the user's code (its module's file outside the standard library and
-    the installed packages)."""
+    the installed packages), other than a kind of number, array or container (a subclass
+    of np.ndarray or of dict is differentiated as what it extends)."""
+    if not isinstance(cls, type) or issubclass(cls, _VALUES):
+        return False
     module = sys.modules.get(getattr(cls, "__module__", ""), None)
     filename = getattr(module, "__file__", None)
-    if not isinstance(cls, type) or not filename:
+    if not filename:
         return False
     path = Path(filename).resolve()
     return not any(_inside(path, root) for root in _library_roots())
+
+
+_VALUES = (numbers.Number, np.ndarray, np.generic, list, tuple, dict)
 
 
 def shadows_a_method(obj: Any) -> bool:

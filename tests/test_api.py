@@ -423,3 +423,15 @@ def times_a_complex_constant(x):
 def test_a_complex_value_reaching_a_number_arguments_gradient_is_refused():
     with pytest.raises(s2sad.ComplexValueError):
         s2sad.grad(times_a_complex_constant)(0.7)
+
+
+class Vector(np.ndarray):
+    """A subclass of the user's: differentiated as the array it is."""
+
+
+def squared_norm(x):
+    return np.sum(x * x)
+
+
+def test_a_users_subclass_of_ndarray_is_an_array_not_an_object():
+    assert np.allclose(s2sad.grad(squared_norm)(np.array([1.0, 2.0]).view(Vector)), [2.0, 4.0])
