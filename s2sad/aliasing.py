@@ -87,6 +87,7 @@ class _Check:
         self.lists = containers_built(body)
         #: names that only ever hold lists, tuples or dicts (never arrays)
         self.collections = only_containers(body, self.parsed, kinds)
+        self.kinds = kinds
         containers = [p for p in function.parameters if not _number_or_array(kinds.get(p))]
         self.aliases = ContainerAliases(body, self.parsed, containers)
         #: names that may be the caller's own list or dict (or one inside it), not a copy
@@ -549,6 +550,8 @@ class _Check:
         arguments = sorted(
             o[1] for o in _bases(state.get(name, ())) if isinstance(o, tuple) and o[0] == "argument"
         )
+        if name in self.collections:  # a list's own change leaves the numbers it holds alone
+            arguments = [a for a in arguments if not _number_or_array(self.kinds.get(a))]
         if arguments and not in_place:
             hint = f"copy it first: {arguments[0]} = {arguments[0]}.copy()"
             if arguments[0] in self.shallow and name not in self.callers:

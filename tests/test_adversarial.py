@@ -2092,3 +2092,16 @@ def write_into_the_matrix_diag_makes(x):
 
 def test_writing_into_np_diag_of_a_vector_is_differentiated():
     assert check_grad(write_into_the_matrix_diag_makes, V) < 1e-6
+
+
+def append_through_a_second_name(x, a):
+    items = [x, a]
+    same = items
+    same.append(a * 5.0)
+    return sum(items)
+
+
+def test_appending_through_a_second_name_names_the_list_not_an_argument():
+    with pytest.raises(s2sad.UnsupportedSyntaxError, match="shares memory with items") as caught:
+        s2sad.grad(append_through_a_second_name, wrt=(0, 1))(0.3, 0.37)
+    assert "argument" not in str(caught.value)
