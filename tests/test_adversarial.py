@@ -1778,7 +1778,7 @@ class Box:
 
 
 def max_of_three(x, y, z):
-    return max(x, y, z) * 2.0
+    return max(x, y, z, key=abs) * 2.0
 
 
 @pytest.mark.parametrize(
@@ -1789,7 +1789,7 @@ def max_of_three(x, y, z):
         (starred_target, "a, *rest = [x, x, x]", "starred"),
         (walrus, "if (y := x * 2.0) > 0:", ":="),
         (attribute_store, "box.v = x * 2.0", "attribute"),
-        (max_of_three, "return max(x, y, z) * 2.0", "max"),
+        (max_of_three, "return max(x, y, z, key=abs) * 2.0", "max"),
     ],
     ids=lambda v: getattr(v, "__name__", None) or "",
 )

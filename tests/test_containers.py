@@ -242,6 +242,19 @@ def test_max_and_min_of_a_list_go_to_the_extreme_item():
     assert check_grad(largest_and_smallest, np.array([0.5, 2.0, -1.0])) < 1e-6
 
 
+def extremes_of_several_arguments(x, y, z):
+    return max(x, y * 2.0, z) * 3.0 + min(x, y, z * 0.5)
+
+
+def test_max_and_min_of_several_arguments():
+    assert s2sad.grad(extremes_of_several_arguments, wrt=(0, 1, 2))(0.3, 0.4, 1.0) == (
+        1.0,
+        0.0,
+        3.0,
+    )
+    assert check_grad(extremes_of_several_arguments, 0.3, 0.7, 1.0, wrt=(0, 1, 2)) < 1e-6
+
+
 def second_smallest(xs, scale):
     ordered = sorted([v * scale for v in xs])
     return ordered[1] * 2.0 + sorted(xs, reverse=True)[0]

@@ -60,14 +60,23 @@ defvjp(
 
 def _extreme(which: str, wins: str):
     """``max(a, b)``: ``g`` to the larger, shared 0.5/0.5 on a tie (``wins`` compares
-    the two); ``max(items)``: ``g`` to the largest item, shared between ties."""
+    the two); ``max(items)`` and ``max(a, b, c, ...)``: ``g`` to the largest, shared
+    between ties."""
 
     def x1(args: BoundArguments) -> str:
         if args.is_none("x2"):
             return f"extreme_item_grad(g, x1, {which!r})"
+        if args["more"].elts:
+            return f"element(extreme_item_grad(g, (x1, x2) + more, {which!r}), 0)"
         return f"g * (0.5 if x1 == x2 else float(x1 {wins} x2))"
 
-    return x1, f"g * (0.5 if x1 == x2 else float(x2 {wins} x1))"
+    def x2(args: BoundArguments) -> str:
+        if args["more"].elts:
+            return f"element(extreme_item_grad(g, (x1, x2) + more, {which!r}), 1)"
+        return f"g * (0.5 if x1 == x2 else float(x2 {wins} x1))"
+
+    more = f"element(extreme_item_grad(g, (x1, x2) + more, {which!r}), position + 2)"
+    return x1, x2, more
 
 
 def _pairwise(args: BoundArguments) -> str | None:
@@ -75,15 +84,16 @@ def _pairwise(args: BoundArguments) -> str | None:
 
 
 for _function, _wins in ((builtins.max, ">"), (builtins.min, "<")):
-    _x1, _x2 = _extreme(_function.__name__, _wins)
+    _x1, _x2, _more = _extreme(_function.__name__, _wins)
     defvjp(
         _function,
-        "x1, x2=None, /",  # max(items) or max(a, b); max(a, None) raises in Python
+        "x1, x2=None, /, *more",  # max(items), max(a, b, ...); max(a, None) raises
         unbroadcast=("x1", "x2"),
         shape=_pairwise,
         containers=("x1",),
         x1=_x1,
         x2=_x2,
+        more=_more,
     )
 
 
