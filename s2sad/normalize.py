@@ -25,6 +25,7 @@ statement keeps the line number of the user statement it came from.
 from __future__ import annotations
 
 import builtins
+import inspect
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -36,7 +37,7 @@ from .errors import UnsupportedSyntaxError
 from .iteration import lower_block, lower_iterations
 from .lifting import lift
 from .names import Namer, describe
-from .parse import UNRESOLVED, ParsedFunction
+from .parse import UNRESOLVED, ParsedFunction, method_guards
 from .syntax import (
     assign,
     clone,
@@ -459,6 +460,32 @@ class _Normalizer:
         self.line = line
         return load(result)
 
+    def super_method(self, func: gast.expr) -> tuple | None:
+        """(name, self) for ``super().method`` in a method whose class and ``self``'s class
+        the build knows: the function the next class in ``self``'s MRO defines, supplied
+        under a fresh name."""
+        if not (
+            isinstance(func, gast.Attribute)
+            and _is_call_to(func.value, builtins.super, self.parsed)
+            and not func.value.args
+            and self.parsed.tree.args.args
+        ):
+            return None
+        receiver = self.parsed.tree.args.args[0].id
+        cls = self.parsed.classes.get(receiver)
+        defining = self.parsed.closure.get("__class__")
+        if cls is None or not isinstance(defining, type) or defining not in cls.__mro__:
+            return None
+        after = cls.__mro__[cls.__mro__.index(defining) + 1 :]
+        owner = next((k for k in after if func.attr in k.__dict__), None)
+        method = owner.__dict__[func.attr] if owner is not None else None
+        if not inspect.isfunction(method):
+            return None
+        self.parsed.class_guards += method_guards(owner, func.attr)
+        name = self.namer.fresh(f"{owner.__name__}_{func.attr}")
+        self.parsed.supplied[name] = method
+        return load(name), load(receiver)
+
     def operation_BinOp(self, node: gast.BinOp) -> gast.expr:
         return gast.BinOp(left=self.atom(node.left), op=node.op, right=self.atom(node.right))
 
@@ -520,6 +547,12 @@ class _Normalizer:
 
     def operation_Call(self, node: gast.Call) -> gast.expr:
         func = node.func
+        following = self.super_method(func)
+        if following is not None:  # super().loss(x) → Base.loss(self, x), under a name
+            node = gast.Call(
+                func=following[0], args=[following[1], *node.args], keywords=node.keywords
+            )
+            func = node.func
         if _is_call_to(node, builtins.dict, self.parsed) and not node.args and node.keywords:
             if all(keyword.arg is not None for keyword in node.keywords):  # dict(w=w, b=b)
                 keys = [const(keyword.arg) for keyword in node.keywords]

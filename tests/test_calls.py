@@ -395,3 +395,18 @@ def nested_functions_calling_each_other(x, a):
 
 def test_nested_functions_may_call_one_another():
     assert check_grad(nested_functions_calling_each_other, 0.3, 0.37, wrt=(0, 1)) < 1e-6
+
+
+class Scaled(Patched):
+    def loss(self, x):
+        return super().loss(x) * 2.0
+
+
+class Shifted(Scaled):
+    def loss(self, x):
+        return super().loss(x) + x
+
+
+def test_methods_called_through_super():
+    assert s2sad.grad(Scaled(2.0).loss)(0.7) == pytest.approx(2 * (2 * 2.0 * 0.7 + 1.0))
+    assert check_grad(Shifted(2.0).loss, 0.7) < 1e-6
