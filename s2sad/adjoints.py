@@ -375,6 +375,18 @@ class Adjoints:
                 hint=f"a view sees the changes made to {mapping} after it; s2sad reads it where "
                 f"it is made: take list({mapping}.{value.func.attr}()) there",
             )
+        if (
+            isinstance(value, gast.Attribute)
+            and value.attr in _CHANGING
+            and isinstance(value.value, gast.Name)
+            and self.active(value.value)
+            and self.parsed.resolve(value.value) is UNRESOLVED
+        ):  # f = L.pop: a call of f changes L where s2sad cannot see it
+            raise UnsupportedSyntaxError(
+                f"`{value.value.id}.{value.attr}` taken as a value",
+                self.parsed.location(statement),
+                hint=f"call it where it is needed ({value.value.id}.{value.attr}(...))",
+            )
         call = _container_change(value, self.parsed.resolve)
         if call is None:
             return

@@ -353,9 +353,17 @@ def set_through_a_dunder(x):
     return items[0] * items[1]
 
 
+def reversed_through_a_bound_method(x):
+    items = [x, x * 2.0]
+    flip = items.reverse  # a call of flip changes items
+    flip()
+    return items[0] * 3.0 + items[1]
+
+
 @pytest.mark.parametrize(
     "function",
     [
+        reversed_through_a_bound_method,
         inserted,
         updated,
         popped,
@@ -366,7 +374,9 @@ def set_through_a_dunder(x):
     ],
 )
 def test_other_changes_to_a_list_or_dict_in_place_are_refused(function):
-    with pytest.raises(s2sad.UnsupportedSyntaxError, match=r"changes \w+ in place|merging dicts"):
+    with pytest.raises(
+        s2sad.UnsupportedSyntaxError, match=r"changes \w+ in place|merging dicts|taken as a value"
+    ):
         s2sad.grad(function)(0.7)
 
 
