@@ -33,7 +33,7 @@ from .primitives import Operation, classify, dotted_source
 from .rules import REGISTRY, RuleError
 from .sequences import container_names, joined_from, passed_items, sequence_names
 from .shapes import Shapes
-from .syntax import attribute, call, clone, const, load, walk
+from .syntax import attribute, call, clone, const, is_dict_view, load, walk
 
 #: (adjoint of the result, the result, the operand's adjoint name) → expression
 Builder = Callable[[gast.expr, gast.expr, str], gast.expr]
@@ -493,14 +493,11 @@ def _lasting_views(body) -> set[int]:
 def _is_view_of(statement, changed: set) -> bool:
     """Whether ``statement`` is ``v = d.values()`` (or ``items``, ``keys``) of a dict in
     ``changed``."""
-    value = getattr(statement, "value", None)
     return (
         isinstance(statement, gast.Assign)
         and isinstance(statement.targets[0], gast.Name)
-        and isinstance(value, gast.Call)
-        and isinstance(value.func, gast.Attribute)
-        and value.func.attr in ("values", "items", "keys")
-        and getattr(value.func.value, "id", None) in changed
+        and is_dict_view(statement.value)
+        and getattr(statement.value.func.value, "id", None) in changed
     )
 
 

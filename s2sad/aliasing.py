@@ -294,8 +294,10 @@ class _Check:
             if owner is UNRESOLVED and func.attr in ARRAY_MUTATORS:
                 if getattr(func.value, "id", None) not in self.lists:  # lst.sort(): a list
                     return [(func.value, None)]
-            elif owner is UNRESOLVED and method_out(call) is not None:
-                return [(method_out(call), None)]  # y.sum(0, None, o)
+            elif owner is UNRESOLVED:
+                out = method_out(call)  # y.sum(0, None, o)
+                if out is not None:
+                    return [(out, None)]
             elif isinstance(owner, np.ufunc) and func.attr == "at" and call.args:
                 return [(call.args[0], None)]  # np.add.at(y, i, v)
             elif func.attr == "shuffle" and call.args:

@@ -29,7 +29,7 @@ import gast
 
 from .names import Namer
 from .parse import ParsedFunction
-from .syntax import assign, call, clone, const, load, names_stored, store
+from .syntax import assign, call, clone, const, is_dict_view, load, names_stored, store
 
 
 def lower_iterations(
@@ -177,7 +177,7 @@ class _Lower(gast.NodeTransformer):
                 element.slice = gast.BinOp(left=last, op=gast.Sub(), right=load(index))
                 return [(item, element)]
         sequence = iterable
-        if self._calls(sequence, builtins.reversed) or _is_view(sequence):
+        if self._calls(sequence, builtins.reversed) or is_dict_view(sequence):
             sequence = call(load(self.builtin("list")), [sequence])  # indexable, read once
         if not isinstance(sequence, gast.Name) or sequence.id in reassigned:
             # evaluated once, before the loop; the loop walks this object whatever the body does
@@ -188,16 +188,6 @@ class _Lower(gast.NodeTransformer):
         sequences.append(sequence)
         element = gast.Subscript(value=clone(sequence), slice=load(index), ctx=gast.Load())
         return [(target, element)]
-
-
-def _is_view(node) -> bool:
-    """``d.values()``, ``d.items()`` or ``d.keys()``: sized, but not indexable."""
-    return (
-        isinstance(node, gast.Call)
-        and isinstance(node.func, gast.Attribute)
-        and node.func.attr in ("values", "items", "keys")
-        and not node.args
-    )
 
 
 def _dict_view(node: gast.For):

@@ -163,8 +163,7 @@ def is_user_function(function: Any) -> bool:
     filename = getattr(function.__code__, "co_filename", "")
     if not filename or filename.startswith("<"):
         return True  # defined in a REPL: differentiate it, and say so if the source is missing
-    path = Path(filename).resolve()
-    return not any(_inside(path, root) for root in _library_roots())
+    return _users_file(filename)
 
 
 def is_user_class(cls: type) -> bool:
@@ -175,8 +174,11 @@ def is_user_class(cls: type) -> bool:
         return False
     module = sys.modules.get(getattr(cls, "__module__", ""), None)
     filename = getattr(module, "__file__", None)
-    if not filename:
-        return False
+    return bool(filename) and _users_file(filename)
+
+
+def _users_file(filename: str) -> bool:
+    """Whether ``filename`` is outside the standard library and the installed packages."""
     path = Path(filename).resolve()
     return not any(_inside(path, root) for root in _library_roots())
 

@@ -293,6 +293,18 @@ def loads(node: gast.AST) -> set[str]:
     return found
 
 
+def is_dict_view(node: gast.AST) -> bool:
+    """``d.values()``, ``d.items()`` or ``d.keys()``: a view of a dict, sized and live, but
+    not indexable."""
+    return (
+        isinstance(node, gast.Call)
+        and isinstance(node.func, gast.Attribute)
+        and node.func.attr in ("values", "items", "keys")
+        and not node.args
+        and not node.keywords
+    )
+
+
 def is_atom(node: gast.AST) -> bool:
     """Names and constants: the operands of a primitive operation."""
     return isinstance(node, (gast.Name, gast.Constant))

@@ -63,20 +63,22 @@ def _extreme(which: str, wins: str):
     the two); ``max(items)`` and ``max(a, b, c, ...)``: ``g`` to the largest, shared
     between ties."""
 
+    def of_all(position: str) -> str:  # max(a, b, c, ...): the argument at ``position``
+        return f"element(extreme_item_grad(g, (x1, x2) + more, {which!r}), {position})"
+
     def x1(args: BoundArguments) -> str:
         if args.is_none("x2"):
             return f"extreme_item_grad(g, x1, {which!r})"
         if args["more"].elts:
-            return f"element(extreme_item_grad(g, (x1, x2) + more, {which!r}), 0)"
+            return of_all("0")
         return f"g * (0.5 if x1 == x2 else float(x1 {wins} x2))"
 
     def x2(args: BoundArguments) -> str:
         if args["more"].elts:
-            return f"element(extreme_item_grad(g, (x1, x2) + more, {which!r}), 1)"
+            return of_all("1")
         return f"g * (0.5 if x1 == x2 else float(x2 {wins} x1))"
 
-    more = f"element(extreme_item_grad(g, (x1, x2) + more, {which!r}), position + 2)"
-    return x1, x2, more
+    return x1, x2, of_all("position + 2")
 
 
 def _pairwise(args: BoundArguments) -> str | None:
